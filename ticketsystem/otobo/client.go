@@ -1,21 +1,18 @@
 package otobo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/otai-dev/otai/internal/httpx"
 	"github.com/otai-dev/otai/secret"
 	"github.com/otai-dev/otai/ticket"
 )
@@ -25,7 +22,7 @@ import (
 type Client struct {
 	endpoint string // .../nph-genericinterface.pl/Webservice/<name>
 	routes   Routes
-	hc       Doer
+	hc       *httpx.Client
 	p        Params
 	loc      *time.Location
 	log      *slog.Logger
@@ -141,8 +138,8 @@ func (c *Client) Close() error {
 	return withOp(c.do(ctx, OpSessionDelete, map[string]any{"SessionID": sid}, nil), "removing session")
 }
 
-// do sends one request: path params from data, the rest in the query (GET,
-// DELETE) or the JSON body, and decodes the reply.
+// do sends one request through internal/httpx: path params from data, the
+// rest in the query (GET, DELETE) or the JSON body, and decodes the reply.
 func (c *Client) do(ctx context.Context, op string, data map[string]any, out any) error {
 	rt, ok := c.routes[op]
 	if !ok {
@@ -153,98 +150,79 @@ func (c *Client) do(ctx context.Context, op string, data map[string]any, out any
 	if err != nil {
 		return &ticket.Error{Kind: ticket.ErrValidation, Message: err.Error()}
 	}
-	u := c.endpoint + path
-	var body io.Reader
+	req := &httpx.Request{Method: rt.Method, Path: path, Policy: retryPolicy(op, data),
+		Header: http.Header{"Accept": {"application/json"}}}
 	if rt.Method == http.MethodGet || rt.Method == http.MethodDelete {
-		q, err := encodeQuery(data)
+		q, err := queryValues(data)
 		if err != nil {
 			return &ticket.Error{Kind: ticket.ErrValidation, Message: fmt.Sprintf("%v (route %s cannot carry it: use a POST search route, route_preset znuny7 or custom)", err, rt)}
 		}
-		if q != "" {
-			u += "?" + q
-		}
+		req.Query = q
 	} else {
-		b, err := json.Marshal(data)
-		if err != nil {
-			return &ticket.Error{Kind: ticket.ErrValidation, Message: secret.Redact(err.Error())}
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, rt.Method, u, body)
-	if err != nil {
-		return &ticket.Error{Kind: ticket.ErrValidation, Message: "building request: " + secret.Redact(err.Error())}
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		req.Body = data
+		req.ContentType = "application/json; charset=utf-8"
 	}
 	start := time.Now()
-	resp, err := c.hc.Do(req)
-	if err != nil {
+	resp, err := c.hc.Do(ctx, req)
+	if resp == nil {
 		return transportError(ctx, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	c.log.DebugContext(ctx, "gi request", "operation", op, "method", rt.Method, "route", rt.Path,
-		"status", resp.StatusCode, "duration", time.Since(start))
-	if err != nil {
-		return transportError(ctx, err)
-	}
-	return decodeReply(resp.StatusCode, resp.Header, raw, out)
+		"status", resp.Status, "attempts", resp.Attempts, "duration", time.Since(start))
+	return decodeReply(resp.Status, resp.Header, resp.Body, out)
 }
 
-// transportError turns a network failure into ErrUnavailable without the
-// request URL (a GET URL carries credentials in its query).
-func transportError(ctx context.Context, err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
+// retryPolicy: reads, searches, sessions and field updates can be repeated;
+// a create or an update that adds an article cannot (it would duplicate).
+func retryPolicy(op string, data map[string]any) httpx.RetryPolicy {
+	switch op {
+	case OpTicketCreate:
+		return httpx.RetryIfNotSent
+	case OpTicketUpdate:
+		if _, ok := data["Article"]; ok {
+			return httpx.RetryIfNotSent
+		}
 	}
+	return httpx.Idempotent
+}
+
+// transportError turns a network failure into ErrUnavailable. httpx has
+// already removed credentials from the URL and message.
+func transportError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return &ticket.Error{Kind: ticket.ErrUnavailable, Message: "cancelled", Err: ctx.Err()}
 	}
-	return &ticket.Error{Kind: ticket.ErrUnavailable, Message: secret.Redact(err.Error())}
+	msg := "no reply"
+	if err != nil {
+		msg = secret.Redact(err.Error())
+	}
+	return &ticket.Error{Kind: ticket.ErrUnavailable, Message: msg}
 }
 
-// encodeQuery writes data as a GI query string: repeated keys for arrays,
-// every value percent-encoded (the GI splits on & and ; and treats + as a
-// space). Nested objects cannot be expressed.
-func encodeQuery(data map[string]any) (string, error) {
-	var b strings.Builder
-	keys := make([]string, 0, len(data))
-	for k := range data {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	add := func(k, v string) {
-		if b.Len() > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(url.QueryEscape(k))
-		b.WriteByte('=')
-		b.WriteString(strings.ReplaceAll(url.QueryEscape(v), ";", "%3B"))
-	}
-	for _, k := range keys {
-		switch v := data[k].(type) {
+// queryValues writes data as GI query parameters: repeated keys for arrays
+// (url.Values encoding percent-encodes = & + and ;, which the GI would
+// otherwise split on). Nested objects cannot be expressed.
+func queryValues(data map[string]any) (url.Values, error) {
+	q := url.Values{}
+	for k, v := range data {
+		switch x := v.(type) {
 		case []string:
-			for _, x := range v {
-				add(k, x)
-			}
+			q[k] = append(q[k], x...)
 		case []any:
-			for _, x := range v {
-				if !isScalar(x) {
-					return "", fmt.Errorf("%s is a nested object", k)
+			for _, e := range x {
+				if !isScalar(e) {
+					return nil, fmt.Errorf("%s is a nested object", k)
 				}
-				add(k, scalar(x))
+				q.Add(k, scalar(e))
 			}
 		default:
 			if !isScalar(v) {
-				return "", fmt.Errorf("%s is a nested object", k)
+				return nil, fmt.Errorf("%s is a nested object", k)
 			}
-			add(k, scalar(v))
+			q.Add(k, scalar(v))
 		}
 	}
-	return b.String(), nil
+	return q, nil
 }
 
 func isScalar(v any) bool {

@@ -2,16 +2,14 @@ package otobo
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/otai-dev/otai/internal/httpx"
 	"github.com/otai-dev/otai/registry"
 	"github.com/otai-dev/otai/secret"
 	"github.com/otai-dev/otai/ticket"
@@ -55,8 +53,14 @@ type Params struct {
 
 	CreateDefaults CreateDefaults `yaml:"create_defaults" desc:"Values create_ticket uses when the new ticket leaves them empty."`
 
-	// HTTPClient replaces the transport (tests, internal/httpx). Not configurable.
-	HTTPClient Doer `yaml:"-"`
+	// MaxRetries bounds retries of failed requests (idempotent ones on
+	// timeouts, 429, 502-504; creates and notes only when provably not sent).
+	MaxRetries int `yaml:"max_retries" default:"3" desc:"Retries of a failed request (reads and searches on timeouts and 502/503/504; writes that add an article only when the request provably never reached the server)."`
+
+	// Transport replaces the HTTP transport (tests). Not configurable.
+	Transport http.RoundTripper `yaml:"-"`
+	// Metrics observes every HTTP attempt. Not configurable.
+	Metrics httpx.Hook `yaml:"-"`
 }
 
 // CreateDefaults fill the fields TicketCreate requires.
@@ -65,11 +69,6 @@ type CreateDefaults struct {
 	Priority     string `yaml:"priority" default:"3 normal"`
 	CustomerUser string `yaml:"customer_user" desc:"Customer user (login or e-mail) for tickets created without a customer."`
 	Channel      string `yaml:"channel" default:"Phone" enum:"Email,Phone,Internal" desc:"Communication channel of the first article."`
-}
-
-// Doer sends one HTTP request. *http.Client implements it.
-type Doer interface {
-	Do(*http.Request) (*http.Response, error)
 }
 
 func init() {
@@ -94,6 +93,12 @@ func (p *Params) withDefaults() Params {
 	}
 	if q.RoutePreset == "" {
 		q.RoutePreset = PresetClassic
+	}
+	if q.MaxRetries == 0 {
+		q.MaxRetries = 3
+	}
+	if q.MaxRetries < 0 {
+		q.MaxRetries = 0
 	}
 	if q.Timeout <= 0 {
 		q.Timeout = 30 * time.Second
@@ -148,32 +153,22 @@ func webserviceURL(base, name string) (string, error) {
 	return strings.TrimRight(u.String(), "/") + p, nil
 }
 
-func newHTTPClient(p Params) (*http.Client, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = max(p.Concurrency, 2)
-	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
-	if p.TLSVerify != nil && !*p.TLSVerify {
-		tlsConf.InsecureSkipVerify = true //nolint:gosec // explicit, documented opt-out for test systems
+func newTransport(p Params, endpoint string, logger *slog.Logger) (*httpx.Client, error) {
+	retries := p.MaxRetries
+	if retries == 0 {
+		retries = -1 // httpx: 0 means its default
 	}
-	if p.TLSCAFile != "" {
-		pem, err := os.ReadFile(p.TLSCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading tls_ca_file: %w", err)
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls_ca_file %s: no PEM certificate found", p.TLSCAFile)
-		}
-		tlsConf.RootCAs = pool
-	}
-	tr.TLSClientConfig = tlsConf
-	return &http.Client{Transport: tr, Timeout: p.Timeout,
-		// The GI never redirects; a redirect is a login page or a proxy.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}, nil
+	return httpx.New(httpx.Options{
+		BaseURL:            endpoint,
+		Timeout:            p.Timeout,
+		MaxRetries:         retries,
+		InsecureSkipVerify: p.TLSVerify != nil && !*p.TLSVerify,
+		CAFile:             p.TLSCAFile,
+		Redact:             []string{p.Password},
+		Metrics:            p.Metrics,
+		Transport:          p.Transport,
+		Logger:             logger,
+	})
 }
 
 // New builds a client from params. It contacts nothing: the session is
@@ -213,13 +208,9 @@ func New(params *Params, logger *slog.Logger) (*Client, error) {
 		logger.Info("web service has no SessionCreate route; sending UserLogin and Password with every request")
 		p.Auth = AuthPerRequest
 	}
-	hc := p.HTTPClient
-	if hc == nil {
-		c, err := newHTTPClient(p)
-		if err != nil {
-			return nil, fmt.Errorf("otobo: %w", err)
-		}
-		hc = c
+	hc, err := newTransport(p, ws, logger)
+	if err != nil {
+		return nil, fmt.Errorf("otobo: %w", err)
 	}
 	return &Client{
 		endpoint: ws, routes: routes, hc: hc, p: p, loc: loc,

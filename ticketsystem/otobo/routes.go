@@ -73,10 +73,10 @@ var presets = map[string]Routes{
 		OpTicketUpdate:     {http.MethodPatch, "/Ticket/:TicketID"},
 	},
 	PresetOpenTicketAI: {
-		OpTicketCreate:  {http.MethodPost, "/ticket-create"},
-		OpTicketGet:     {http.MethodPost, "/ticket-get"},
-		OpTicketSearch:  {http.MethodPost, "/ticket-search"},
-		OpTicketUpdate:  {http.MethodPut, "/ticket-update"},
+		OpTicketCreate: {http.MethodPost, "/ticket-create"},
+		OpTicketGet:    {http.MethodPost, "/ticket-get"},
+		OpTicketSearch: {http.MethodPost, "/ticket-search"},
+		OpTicketUpdate: {http.MethodPut, "/ticket-update"},
 	},
 }
 
@@ -148,7 +148,8 @@ func buildRoutes(preset string, overrides map[string]string) (Routes, error) {
 var paramRe = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 
 // expand fills the route's :Params from data (removing them from data) and
-// returns the escaped path.
+// returns the path, unescaped (httpx escapes it). Values that would change
+// the path's shape are refused.
 func (r Route) expand(data map[string]any) (string, error) {
 	var missing string
 	p := paramRe.ReplaceAllStringFunc(r.Path, func(m string) string {
@@ -159,7 +160,12 @@ func (r Route) expand(data map[string]any) (string, error) {
 			return m
 		}
 		delete(data, name)
-		return url.PathEscape(scalar(v))
+		s := scalar(v)
+		if s == "" || strings.ContainsAny(s, "/?#%") {
+			missing = name + " (got an unusable value)"
+			return m
+		}
+		return s
 	})
 	if missing != "" {
 		return "", fmt.Errorf("route %s needs %s", r, missing)

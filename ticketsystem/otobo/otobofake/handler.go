@@ -403,10 +403,10 @@ func (s *Server) ticketSearch(login string, d map[string]any) *Reply {
 			continue
 		}
 		if l := list(d["StateType"]); l != nil && !slices.ContainsFunc(l, func(x string) bool {
-			switch strings.ToLower(x) {
-			case "open":
+			switch x { // the meta values are case-sensitive, as in TicketSearch
+			case "Open":
 				return st == "new" || st == "open" || strings.HasPrefix(st, "pending")
-			case "closed":
+			case "Closed":
 				return st == "closed" || st == "removed" || st == "merged"
 			}
 			return strings.EqualFold(x, st)
@@ -575,7 +575,7 @@ func (s *Server) ticketJSON(t *Ticket, d map[string]any) map[string]any {
 				"ArticleID": s.num(aid), "ArticleNumber": i + 1, "Bcc": "", "Body": a.Body, "Cc": "",
 				"ChangeBy": s.num(1), "ChangeTime": a.Created.In(loc).Format(giTime), "Charset": charset,
 				"CommunicationChannelID": s.num(map[string]int{"Email": 1, "Phone": 2, "Internal": 3, "Chat": 4}[a.Channel]),
-				"ContentCharset": charset, "ContentType": a.ContentType, "CreateBy": s.num(1),
+				"ContentCharset":         charset, "ContentType": a.ContentType, "CreateBy": s.num(1),
 				"CreateTime": a.Created.In(loc).Format(giTime), "From": a.From, "InReplyTo": "",
 				"IncomingTime": a.Created.Unix(), "IsVisibleForCustomer": vis, "MessageID": "",
 				"MimeType": strings.TrimSpace(mime), "References": "", "ReplyTo": "", "SenderType": a.SenderType,
