@@ -60,6 +60,8 @@ type ItemResult struct {
 	TicketID string   `json:"ticket_id"`
 	Number   string   `json:"number,omitempty"`
 	Subject  string   `json:"subject,omitempty"`
+	Queue    string   `json:"queue,omitempty"`    // at fetch time
+	Priority string   `json:"priority,omitempty"` // at fetch time
 	Status   Status   `json:"status"`
 	Message  string   `json:"message,omitempty"`
 	Steps    []Result `json:"steps"`
@@ -152,6 +154,7 @@ type Context struct {
 	Services Services
 	Logger   *slog.Logger
 	DryRun   bool
+	Marks    Marks // nil: nothing is remembered between runs
 	// Stopping is closed when otai is shutting down: containers finish
 	// the work they started and begin no new ticket.
 	Stopping <-chan struct{}
@@ -229,4 +232,13 @@ func (rc *Context) Log() *slog.Logger {
 		return rc.Logger
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// Marks remembers which tickets a for-each has finished, so a later cycle
+// does not triage a ticket again unless it changed since.
+type Marks interface {
+	// Processed returns when key was last marked, and whether it was.
+	Processed(ctx context.Context, key string) (time.Time, bool, error)
+	// MarkProcessed records key as done at t.
+	MarkProcessed(ctx context.Context, key string, t time.Time) error
 }

@@ -1,0 +1,246 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/otai-dev/otai/config"
+	"github.com/otai-dev/otai/orchestrator"
+	"github.com/otai-dev/otai/pipe"
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	addCommand(func(app *App) *cobra.Command {
+		var (
+			cf      configFlags
+			once    bool
+			dryRun  bool
+			output  string
+			grace   time.Duration
+			runners []string
+		)
+		cmd := &cobra.Command{
+			Use:   "run",
+			Short: "Triage tickets: run the config's runners on their triggers",
+			Long: `Run loads the config, starts its services and runs each runner on its
+triggers (interval, cron, once) until SIGINT or SIGTERM. On the first signal
+otai starts no new ticket, finishes the tickets in flight (at most --grace
+long) and exits; a second signal exits at once.
+
+Without --config, otai runs its embedded demo: a local SQLite ticket store in
+the data directory, seeded with English and German demo tickets, whose inbox is
+triaged. A ticket already triaged is not triaged or noted again unless it
+changed since.
+
+With --once every runner runs once and otai exits 0 if every ticket
+succeeded or was skipped, 1 if any ticket failed.`,
+			Example: `  # triage the demo inbox once and print what was done
+  otai run --once
+
+  # run a config until Ctrl-C, JSON logs for the log shipper
+  otai run --config /etc/otai/config.yml --log-format json
+
+  # see what would happen, write nothing to the help desk
+  otai run --config config.yml --once --dry-run`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				if output != "table" && output != "json" {
+					return usageError("--output %q: want table or json", output)
+				}
+				file, err := app.load(&cf)
+				if err != nil {
+					return err
+				}
+				if len(runners) > 0 {
+					if err := filterRunners(file, runners); err != nil {
+						return err
+					}
+				}
+				if len(file.Runners) == 0 {
+					return failure(fmt.Errorf("%s has no runners and no pipes: nothing to run", nameOf(cf.path)))
+				}
+				ctx := cmd.Context()
+				eng, closeAll, err := app.build(ctx, file, dryRun)
+				if err != nil {
+					return err
+				}
+				defer closeAll()
+				var results []orchestrator.RunResult
+				if once {
+					results = eng.RunAll(ctx)
+					printResults(app.Out, output, results)
+				} else {
+					// A second signal ends the grace period at once.
+					hard := make(chan os.Signal, 1)
+					signal.Notify(hard, os.Interrupt, syscall.SIGTERM)
+					defer signal.Stop(hard)
+					sctx, cancel := context.WithCancel(ctx)
+					defer cancel()
+					go func() {
+						<-ctx.Done()
+						select {
+						case <-hard:
+						case <-time.After(50 * time.Millisecond):
+							// drain the first signal, then wait for a second one
+							<-hard
+						}
+						app.Logger.Warn("second signal: stopping now")
+						os.Exit(ExitInterrup)
+					}()
+					eng.Serve(sctx, grace, func(r orchestrator.RunResult) {
+						results = append(results, r)
+						printResults(app.Out, output, []orchestrator.RunResult{r})
+					})
+				}
+				for _, r := range results {
+					if r.Status == pipe.StatusFailed && once {
+						return silent(ExitFailure)
+					}
+				}
+				return nil
+			},
+		}
+		cf.add(cmd)
+		cmd.Flags().BoolVar(&once, "once", false, "run every runner once, then exit (exit 1 if any ticket failed)")
+		cmd.Flags().BoolVar(&dryRun, "dry-run", false, "decide and report, but write nothing to any help desk")
+		cmd.Flags().StringVarP(&output, "output", "o", "table", "result format on stdout: table or json")
+		cmd.Flags().DurationVar(&grace, "grace", 30*time.Second, "on shutdown, how long tickets in flight may take to finish")
+		cmd.Flags().StringSliceVar(&runners, "runner", nil, "run only these runners (repeatable)")
+		return cmd
+	})
+}
+
+// filterRunners keeps only the named runners.
+func filterRunners(file *config.File, ids []string) error {
+	var keep []*config.Runner
+	var known []string
+	for _, r := range file.Runners {
+		known = append(known, r.ID)
+	}
+	for _, id := range ids {
+		found := false
+		for _, r := range file.Runners {
+			if r.ID == id {
+				keep, found = append(keep, r), true
+			}
+		}
+		if !found {
+			return usageError("--runner %q: no such runner (runners: %s)", id, strings.Join(known, ", "))
+		}
+	}
+	file.Runners = keep
+	return nil
+}
+
+func printResults(w io.Writer, format string, rs []orchestrator.RunResult) {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		for _, r := range rs {
+			enc.Encode(jsonResult(r))
+		}
+		return
+	}
+	for _, r := range rs {
+		printSummary(w, r)
+	}
+}
+
+// jsonResult adds the failures, which Result keeps as errors, to the output.
+func jsonResult(r orchestrator.RunResult) map[string]any {
+	return map[string]any{"runner": r.Runner, "started": r.Started, "duration_ms": r.Duration.Milliseconds(),
+		"status": r.Status, "dry_run": r.DryRun, "counts": r.Counts(), "failures": r.Failures(), "steps": r.Steps}
+}
+
+// printSummary writes a table of what happened to each ticket.
+func printSummary(w io.Writer, r orchestrator.RunResult) {
+	c := r.Counts()
+	total := c[pipe.StatusSucceeded] + c[pipe.StatusSkipped] + c[pipe.StatusFailed]
+	mode := ""
+	if r.DryRun {
+		mode = " [dry run: nothing written]"
+	}
+	fmt.Fprintf(w, "runner %s: %s in %s: %d tickets, %d triaged, %d skipped, %d failed%s\n",
+		r.Runner, r.Status, r.Duration.Round(time.Millisecond), total,
+		c[pipe.StatusSucceeded], c[pipe.StatusSkipped], c[pipe.StatusFailed], mode)
+	var items []pipe.ItemResult
+	for _, s := range r.Steps {
+		if s.Status == pipe.StatusFailed && len(s.Items) == 0 {
+			fmt.Fprintf(w, "  pipe %s failed: %s\n", s.Pipe, s.Message)
+		}
+		items = append(items, s.Items...)
+	}
+	if len(items) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TICKET\tSUBJECT\tQUEUE\tPRIORITY\tCONFIDENCE\tACTION")
+	for _, it := range items {
+		row := summarize(it)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", it.TicketID, clip(it.Subject, 40), row.queue, row.priority, row.confidence, row.action)
+	}
+	tw.Flush()
+}
+
+type summaryRow struct{ queue, priority, confidence, action string }
+
+func summarize(it pipe.ItemResult) summaryRow {
+	row := summaryRow{queue: it.Queue, priority: it.Priority}
+	var confs, actions []string
+	for _, s := range it.Steps {
+		if s.Data != nil {
+			if to, ok := s.Data["queue_to"].(string); ok && to != "" {
+				row.queue = arrow(it.Queue, to)
+			}
+			if to, ok := s.Data["priority_to"].(string); ok && to != "" {
+				row.priority = arrow(it.Priority, to)
+			}
+			if conf, ok := s.Data["confidence"].(float64); ok {
+				if _, isClassify := s.Data["top_k"]; isClassify {
+					confs = append(confs, fmt.Sprintf("%.0f%%", 100*conf))
+				}
+			}
+		}
+		switch {
+		case s.Status == pipe.StatusFailed:
+			actions = append(actions, s.Pipe+" FAILED: "+s.Message)
+		case s.Status == pipe.StatusSkipped && s.Action != "":
+			actions = append(actions, s.Action)
+		case s.Status == pipe.StatusSucceeded && s.Action != "" && s.Data["top_k"] == nil:
+			actions = append(actions, s.Action)
+		}
+	}
+	if it.Status == pipe.StatusSkipped && len(it.Steps) == 0 {
+		actions = append(actions, "skipped: "+it.Message)
+	}
+	row.confidence = strings.Join(confs, " / ")
+	row.action = strings.Join(actions, "; ")
+	if row.action == "" {
+		row.action = string(it.Status)
+	}
+	return row
+}
+
+func arrow(from, to string) string {
+	if from == "" || strings.EqualFold(from, to) {
+		return to
+	}
+	return from + " -> " + to
+}
+
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,130 @@
+package pipes
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/otai-dev/otai/pipe"
+	"github.com/otai-dev/otai/registry"
+	"github.com/otai-dev/otai/ticket"
+)
+
+// ForEachParams are the params of base:ForEachTicketPipe.
+type ForEachParams struct {
+	Tickets       []ticket.Ticket `yaml:"tickets" otai:"required" desc:"The tickets to work on, usually '{{ pipes.<fetch id>.tickets }}'."`
+	Concurrency   int             `yaml:"concurrency" default:"4" desc:"How many tickets are worked on at once."`
+	SkipProcessed bool            `yaml:"skip_processed" default:"true" desc:"Skip tickets this runner already finished that have not changed since."`
+}
+
+func init() {
+	registry.RegisterPipe(registry.Info{
+		ID:        "base:ForEachTicketPipe",
+		Aliases:   []string{"base:ForEachTicket", "base:ForEach", "otai_base:pipes.ForEachTicketPipe"},
+		Summary:   "Run steps for every ticket, several at once; one ticket's failure never stops the others.",
+		Container: true,
+	}, newForEach)
+}
+
+func newForEach(b registry.Build[ForEachParams]) (pipe.Pipe, error) {
+	if len(b.Steps) == 0 {
+		return nil, fmt.Errorf("needs at least one step")
+	}
+	return pipe.Func(func(ctx context.Context, rc *pipe.Context) pipe.Result {
+		p, err := b.Params.Get(rc)
+		if err != nil {
+			return pipe.Failed(fmt.Errorf("rendering params: %w", err))
+		}
+		conc := max(1, min(p.Concurrency, 64))
+		items := make([]pipe.ItemResult, len(p.Tickets))
+		sem := make(chan struct{}, conc)
+		var wg sync.WaitGroup
+		started := 0
+	loop:
+		for i := range p.Tickets {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				break loop
+			}
+			if rc.IsStopping() {
+				<-sem
+				break
+			}
+			started++
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				items[i] = runItem(ctx, rc, b.ID, b.Steps, &p.Tickets[i], p.SkipProcessed)
+			}(i)
+		}
+		wg.Wait()
+		for i := started; i < len(items); i++ {
+			t := &p.Tickets[i]
+			items[i] = pipe.ItemResult{TicketID: t.ID, Number: t.Number, Subject: t.Subject, Queue: t.Queue.String(),
+				Priority: t.Priority.String(), Status: pipe.StatusSkipped,
+				Message: "not started: otai is shutting down; it will be picked up next run"}
+		}
+		var ok, skipped, failed int
+		for _, it := range items {
+			switch it.Status {
+			case pipe.StatusSucceeded:
+				ok++
+			case pipe.StatusSkipped:
+				skipped++
+			case pipe.StatusFailed:
+				failed++
+			}
+		}
+		r := pipe.Result{Status: pipe.StatusSucceeded, Items: items,
+			Data:    map[string]any{"succeeded": ok, "skipped": skipped, "failed": failed, "total": len(items)},
+			Message: fmt.Sprintf("%d tickets: %d succeeded, %d skipped, %d failed", len(items), ok, skipped, failed)}
+		if failed > 0 {
+			r.Status = pipe.StatusFailed
+		}
+		return r
+	}), nil
+}
+
+func markKey(rc *pipe.Context, pipeID, ticketID string) string {
+	return rc.Runner + "/" + pipeID + "/" + ticketID
+}
+
+func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*pipe.Step, t *ticket.Ticket, skipProcessed bool) pipe.ItemResult {
+	it := pipe.ItemResult{TicketID: t.ID, Number: t.Number, Subject: t.Subject, Queue: t.Queue.String(), Priority: t.Priority.String()}
+	rc := parent.Child(t)
+	key := markKey(parent, pipeID, t.ID)
+	if skipProcessed && rc.Marks != nil {
+		at, ok, err := rc.Marks.Processed(ctx, key)
+		if err != nil {
+			it.Status, it.Message = pipe.StatusFailed, err.Error()
+			return it
+		}
+		// A ticket changed after we finished it (an agent replied, moved it)
+		// is worked on again; one we finished and nobody touched is not.
+		if ok && !t.UpdatedAt.After(at) {
+			it.Status, it.Message = pipe.StatusSkipped, "already processed at "+at.Format(time.RFC3339)+" and unchanged since"
+			return it
+		}
+	}
+	it.Steps = pipe.RunSteps(ctx, rc, steps)
+	it.Status = pipe.Summarize(it.Steps)
+	if it.Status == pipe.StatusFailed {
+		for _, s := range it.Steps {
+			if s.Status == pipe.StatusFailed {
+				it.Message = s.Pipe + ": " + s.Message
+				break
+			}
+		}
+		rc.Log().Warn("ticket failed", "detail", it.Message)
+		return it
+	}
+	if rc.Marks != nil && !rc.DryRun {
+		if err := rc.Marks.MarkProcessed(ctx, key, time.Now()); err != nil {
+			rc.Log().Warn("could not record ticket as processed; it may be worked on again", "error", err)
+		}
+	}
+	return it
+}

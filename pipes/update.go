@@ -1,0 +1,176 @@
+package pipes
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/otai-dev/otai/pipe"
+	"github.com/otai-dev/otai/registry"
+	"github.com/otai-dev/otai/ticket"
+)
+
+// UpdateParams are the params of base:UpdateTicketPipe.
+type UpdateParams struct {
+	TicketSystem string        `yaml:"ticket_system" ref:"ticket_system" desc:"Id of the ticket system service; may be left out when only one is configured."`
+	TicketID     string        `yaml:"ticket_id" default:"{{ ticket.id }}" desc:"Which ticket; defaults to the current ticket of a for-each."`
+	Updates      ticket.Update `yaml:"updates" aliases:"updated_ticket,fields" otai:"required" desc:"What to change: queue, priority, state, type, owner, subject, add_tags, remove_tags, custom_fields. An empty name or id leaves that field alone."`
+}
+
+func init() {
+	registry.RegisterPipe(registry.Info{
+		ID:      "base:UpdateTicketPipe",
+		Aliases: []string{"otai_base:pipes.ticket_system_pipes.UpdateTicketPipe", "base:UpdateTicket", "base:Update"},
+		Summary: "Change a ticket's queue, priority, state, tags or fields; unchanged fields are not written.",
+	}, func(b registry.Build[UpdateParams]) (pipe.Pipe, error) {
+		return pipe.Func(func(ctx context.Context, rc *pipe.Context) pipe.Result {
+			p, err := b.Params.Get(rc)
+			if err != nil {
+				return pipe.Failed(fmt.Errorf("rendering params: %w", err))
+			}
+			if p.TicketID == "" {
+				return pipe.Failf("ticket_id is empty (outside a for-each, set it explicitly)")
+			}
+			sys, err := rc.Services.TicketSystem(p.TicketSystem)
+			if err != nil {
+				return pipe.Failed(err)
+			}
+			var cur *ticket.Ticket
+			if rc.Ticket != nil && rc.Ticket.ID == p.TicketID {
+				cur = rc.Ticket
+			}
+			u, changes := plan(p.Updates, cur)
+			data := map[string]any{"ticket_id": p.TicketID, "changes": changes, "dry_run": rc.DryRun}
+			for _, c := range changes {
+				data[c.Field+"_from"] = c.From
+				data[c.Field+"_to"] = c.To
+			}
+			if u.IsEmpty() {
+				return pipe.Succeeded(data).WithAction("no change")
+			}
+			verb := describe(changes)
+			if rc.DryRun {
+				return pipe.Succeeded(data).WithAction("would set %s", verb)
+			}
+			if err := sys.UpdateTicket(ctx, p.TicketID, u); err != nil {
+				return pipe.Failed(fmt.Errorf("updating ticket %s: %w", p.TicketID, err))
+			}
+			if cur != nil {
+				apply(cur, changes)
+			}
+			rc.Log().Info("ticket updated", "changes", verb)
+			return pipe.Succeeded(data).WithAction("set %s", verb)
+		}), nil
+	})
+}
+
+// Change is one field an update changes.
+type Change struct {
+	Field string `json:"field" expr:"field"`
+	From  string `json:"from" expr:"from"`
+	To    string `json:"to" expr:"to"`
+}
+
+// plan drops empty entities and fields already at their target value.
+func plan(u ticket.Update, cur *ticket.Ticket) (ticket.Update, []Change) {
+	var out ticket.Update
+	var changes []Change
+	ent := func(field string, want *ticket.Entity, have *ticket.Entity) *ticket.Entity {
+		if want == nil || want.IsZero() {
+			return nil
+		}
+		from := ""
+		if have != nil {
+			if want.Matches(*have) {
+				return nil
+			}
+			from = have.String()
+		}
+		changes = append(changes, Change{Field: field, From: from, To: want.String()})
+		w := *want
+		return &w
+	}
+	var h func(f func(*ticket.Ticket) *ticket.Entity) *ticket.Entity = func(f func(*ticket.Ticket) *ticket.Entity) *ticket.Entity {
+		if cur == nil {
+			return nil
+		}
+		return f(cur)
+	}
+	out.Queue = ent("queue", u.Queue, h(func(t *ticket.Ticket) *ticket.Entity { return &t.Queue }))
+	out.Priority = ent("priority", u.Priority, h(func(t *ticket.Ticket) *ticket.Entity { return &t.Priority }))
+	out.State = ent("state", u.State, h(func(t *ticket.Ticket) *ticket.Entity { return &t.State }))
+	out.Type = ent("type", u.Type, h(func(t *ticket.Ticket) *ticket.Entity { return &t.Type }))
+	out.Owner = ent("owner", u.Owner, h(func(t *ticket.Ticket) *ticket.Entity { return &t.Owner }))
+	if u.Subject != nil && *u.Subject != "" && (cur == nil || cur.Subject != *u.Subject) {
+		from := ""
+		if cur != nil {
+			from = cur.Subject
+		}
+		s := *u.Subject
+		out.Subject = &s
+		changes = append(changes, Change{Field: "subject", From: from, To: s})
+	}
+	for _, t := range u.AddTags {
+		if t = strings.TrimSpace(t); t != "" && (cur == nil || !cur.HasTag(t)) {
+			out.AddTags = append(out.AddTags, t)
+			changes = append(changes, Change{Field: "tag", To: "+" + t})
+		}
+	}
+	for _, t := range u.RemoveTags {
+		if t = strings.TrimSpace(t); t != "" && (cur == nil || cur.HasTag(t)) {
+			out.RemoveTags = append(out.RemoveTags, t)
+			changes = append(changes, Change{Field: "tag", To: "-" + t})
+		}
+	}
+	for k, v := range u.CustomFields {
+		if cur != nil && fmt.Sprint(cur.CustomFields[k]) == fmt.Sprint(v) {
+			continue
+		}
+		if out.CustomFields == nil {
+			out.CustomFields = map[string]any{}
+		}
+		out.CustomFields[k] = v
+		changes = append(changes, Change{Field: "custom_fields." + k, To: fmt.Sprint(v)})
+	}
+	return out, changes
+}
+
+func describe(cs []Change) string {
+	parts := make([]string, 0, len(cs))
+	for _, c := range cs {
+		switch {
+		case c.Field == "tag":
+			parts = append(parts, "tag "+c.To)
+		case c.From != "":
+			parts = append(parts, fmt.Sprintf("%s %s -> %s", c.Field, c.From, c.To))
+		default:
+			parts = append(parts, fmt.Sprintf("%s %s", c.Field, c.To))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// apply mirrors the changes on the in-memory ticket, so later steps (a
+// note saying "moved to Billing") see the ticket as it now is.
+func apply(t *ticket.Ticket, cs []Change) {
+	for _, c := range cs {
+		switch c.Field {
+		case "queue":
+			t.Queue = ticket.Entity{Name: c.To}
+		case "priority":
+			t.Priority = ticket.Entity{Name: c.To}
+		case "state":
+			t.State = ticket.Entity{Name: c.To}
+		case "type":
+			t.Type = ticket.Entity{Name: c.To}
+		case "owner":
+			t.Owner = ticket.Entity{Name: c.To}
+		case "subject":
+			t.Subject = c.To
+		case "tag":
+			if strings.HasPrefix(c.To, "+") {
+				t.Tags = append(t.Tags, c.To[1:])
+			}
+		}
+	}
+}

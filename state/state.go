@@ -1,0 +1,94 @@
+// Package state is otai's own memory: which tickets were processed when.
+// It lives in SQLite in the data directory (state.db).
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/otai-dev/otai/pipe"
+	_ "modernc.org/sqlite" // pure-Go SQLite driver, keeps the binary static
+)
+
+// Store is the SQLite-backed state store.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+var _ pipe.Marks = (*Store)(nil)
+
+const schemaVersion = 1
+
+// Open opens (creating if needed) the state database at path.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("creating state directory: %w", err)
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening state database %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	var v int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("reading state database %s: %w (if it is damaged, move it away; otai starts a new one)", s.path, err)
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("state database %s has schema version %d, newer than this otai understands (%d): upgrade otai", s.path, v, schemaVersion)
+	}
+	if v == schemaVersion {
+		return nil
+	}
+	_, err := s.db.ExecContext(ctx, `
+CREATE TABLE IF NOT EXISTS processed (
+  key          TEXT PRIMARY KEY,
+  processed_at INTEGER NOT NULL
+);
+PRAGMA user_version = 1;`)
+	if err != nil {
+		return fmt.Errorf("creating state tables in %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Processed implements pipe.Marks.
+func (s *Store) Processed(ctx context.Context, key string) (time.Time, bool, error) {
+	var ns int64
+	err := s.db.QueryRowContext(ctx, "SELECT processed_at FROM processed WHERE key = ?", key).Scan(&ns)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("reading processed mark %s: %w", key, err)
+	}
+	return time.Unix(0, ns).UTC(), true, nil
+}
+
+// MarkProcessed implements pipe.Marks.
+func (s *Store) MarkProcessed(ctx context.Context, key string, t time.Time) error {
+	_, err := s.db.ExecContext(ctx,
+		"INSERT INTO processed(key, processed_at) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET processed_at = excluded.processed_at",
+		key, t.UnixNano())
+	if err != nil {
+		return fmt.Errorf("recording processed mark %s: %w", key, err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
