@@ -782,7 +782,13 @@ func (s *Server) ticketCreate(login string, d map[string]any) *Reply {
 	t.ID = strconv.Itoa(id)
 	t.Number = fmt.Sprintf("%s10%06d", now.In(s.opts.Location).Format("20060102"), id)
 	s.tickets[id] = t
-	return ok(map[string]any{"TicketID": t.ID, "TicketNumber": t.Number, "ArticleID": a.ID})
+	// As recorded: ArticleID is a string after session auth and a number
+	// after UserLogin auth (the values come from different code paths).
+	var artID any = a.ID
+	if str(d["SessionID"]) == "" {
+		artID, _ = strconv.Atoi(a.ID)
+	}
+	return ok(map[string]any{"TicketID": t.ID, "TicketNumber": t.Number, "ArticleID": artID})
 }
 
 func (s *Server) ticketUpdate(login string, d map[string]any) *Reply {
