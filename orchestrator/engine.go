@@ -109,18 +109,17 @@ func (s *services) Classifier(id string) (classify.Classifier, error) {
 
 // Build provisions every service and builds every pipe of f. On error,
 // what was already built is closed again.
-func Build(ctx context.Context, f *config.File, opts Options) (e *Engine, err error) {
+func Build(ctx context.Context, f *config.File, opts Options) (_ *Engine, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Env == nil {
 		opts.Env = Environ()
 	}
-	e = &Engine{file: f, opts: opts, services: &services{byID: map[string]any{}}}
+	e := &Engine{file: f, opts: opts, services: &services{byID: map[string]any{}}}
 	defer func() {
-		if err != nil {
+		if err != nil { // Caddy's rule: clean up also after a failed provision
 			e.Close()
-			e = nil
 		}
 	}()
 	scope := map[string]any{"ticket": nil, "pipes": map[string]any{}, "context": maps.Clone(f.Vars), "env": opts.Env}

@@ -72,7 +72,7 @@ func init() {
 			}
 			created, err := sys.AddNote(ctx, p.TicketID, n)
 			if err != nil {
-				return pipe.Failed(fmt.Errorf("adding note to ticket %s: %w", p.TicketID, err))
+				return pipe.Failed(err) // the ticket system names the operation and ticket
 			}
 			data["note_id"] = created.ID
 			if n.Internal {

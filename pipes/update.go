@@ -53,7 +53,7 @@ func init() {
 				return pipe.Succeeded(data).WithAction("would set %s", verb)
 			}
 			if err := sys.UpdateTicket(ctx, p.TicketID, u); err != nil {
-				return pipe.Failed(fmt.Errorf("updating ticket %s: %w", p.TicketID, err))
+				return pipe.Failed(err) // the ticket system names the operation and ticket
 			}
 			if cur != nil {
 				apply(cur, changes)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -141,17 +142,18 @@ func filterRunners(file *config.File, ids []string) error {
 	return nil
 }
 
+// printResults writes results as a table or JSON lines. Ticket texts and
+// help-desk messages can echo a secret, so the output is redacted whole.
 func printResults(w io.Writer, format string, rs []orchestrator.RunResult) {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		for _, r := range rs {
-			enc.Encode(jsonResult(r))
-		}
-		return
-	}
+	var b bytes.Buffer
 	for _, r := range rs {
-		printSummary(w, r)
+		if format == "json" {
+			json.NewEncoder(&b).Encode(jsonResult(r))
+		} else {
+			printSummary(&b, r)
+		}
 	}
+	io.WriteString(w, redactString(b.String()))
 }
 
 // jsonResult adds the failures, which Result keeps as errors, to the output.

@@ -1,0 +1,248 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/otai-dev/otai/ticket"
+	"github.com/otai-dev/otai/ticketsystem/local"
+)
+
+// otai runs the CLI in-process and returns exit code, stdout and stderr.
+func otai(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := MainContext(context.Background(), args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestDemoEndToEnd runs the embedded default config twice in a fresh data
+// directory and checks what was written to the store.
+func TestDemoEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := otai(t, "run", "--once", "--data-dir", dir)
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "runner triage-inbox: succeeded") || !strings.Contains(out, "TICKET") {
+		t.Errorf("summary missing:\n%s", out)
+	}
+
+	ctx := context.Background()
+	st, err := local.Open(ctx, filepath.Join(dir, "tickets.db"), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	inbox := local.DemoInbox()
+	moved, right := 0, 0
+	notesAfterFirst := map[string]int{}
+	for i := range inbox {
+		ts, err := st.FindTickets(ctx, ticket.SearchCriteria{Subject: inbox[i].Subject, State: &ticket.Entity{Name: "new"}, Limit: 2})
+		if err != nil || len(ts) != 1 {
+			t.Fatalf("finding demo ticket %q: %v (%d found)", inbox[i].Subject, err, len(ts))
+		}
+		full, err := st.GetTicket(ctx, ts[0].ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if full.Queue.Name != "Inbox" {
+			moved++
+			if full.Queue.Name == inbox[i].Queue || full.Queue.Name == inbox[i].AltQueue {
+				right++
+			}
+		}
+		otaiNotes := 0
+		for _, n := range full.Notes {
+			if strings.Contains(n.Body, "otai-ref:") {
+				otaiNotes++
+				if !n.Internal {
+					t.Errorf("ticket %s: the otai note is not internal", full.ID)
+				}
+			}
+		}
+		if otaiNotes != 1 {
+			t.Errorf("ticket %s: %d otai notes after the first run, want 1", full.ID, otaiNotes)
+		}
+		notesAfterFirst[full.ID] = len(full.Notes)
+	}
+	if moved < len(inbox)/2 {
+		t.Errorf("only %d of %d inbox tickets were moved", moved, len(inbox))
+	}
+	if right < moved*3/4 {
+		t.Errorf("only %d of %d moves went to the right queue", right, moved)
+	}
+
+	// A second run re-triages and re-notes nothing.
+	code, out, errs = otai(t, "run", "--once", "--data-dir", dir)
+	if code != ExitOK {
+		t.Fatalf("second run: exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, " 0 triaged") {
+		t.Errorf("second run triaged again:\n%s", out)
+	}
+	for id, n := range notesAfterFirst {
+		full, err := st.GetTicket(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(full.Notes) != n {
+			t.Errorf("ticket %s: %d notes after the second run, %d after the first", id, len(full.Notes), n)
+		}
+	}
+}
+
+func TestRunJSONOutput(t *testing.T) {
+	code, out, errs := otai(t, "run", "--once", "--output", "json", "--data-dir", t.TempDir(), "--log-format", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res struct {
+		Runner string         `json:"runner"`
+		Status string         `json:"status"`
+		Counts map[string]int `json:"counts"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("stdout is not one JSON result: %v\n%s", err, out)
+	}
+	if res.Runner != "triage-inbox" || res.Status != "succeeded" || res.Counts["succeeded"] != len(local.DemoInbox()) {
+		t.Errorf("result = %+v", res)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(errs), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Errorf("log line is not JSON: %q", line)
+		}
+	}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := writeFile(t, dir, "bad.yml", "services:\n  - id: x\n    use: local:TicketSystm\n")
+	good := writeFile(t, dir, "good.yml", "services:\n  - id: x\n    use: local:TicketSystem\n")
+	notDir := writeFile(t, dir, "file", "")
+	corrupt := filepath.Join(dir, "corrupt")
+	os.MkdirAll(corrupt, 0o755)
+	writeFile(t, corrupt, "tickets.db", strings.Repeat("this is not a database ", 400))
+
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+		stdout string
+	}{
+		{"help", []string{"--help"}, ExitOK, "", "Exit codes"},
+		{"version", []string{"version"}, ExitOK, "", "otai "},
+		{"unknown flag", []string{"run", "--bogus"}, ExitUsage, "unknown flag: --bogus", ""},
+		{"unknown command", []string{"frobnicate"}, ExitUsage, "unknown command", ""},
+		{"bad log level", []string{"version", "--log-level", "loud"}, ExitUsage, "--log-level", ""},
+		{"validate bad", []string{"validate", bad}, ExitFailure, "bad.yml:3:10: services[0].use: unknown component \"local:TicketSystm\" (did you mean \"local:TicketSystem\"?)", ""},
+		{"validate good", []string{"validate", good}, ExitOK, "", "good.yml: valid (1 services, 0 pipes, 0 runners)"},
+		{"validate default", []string{"validate"}, ExitOK, "", "valid"},
+		{"validate missing file", []string{"validate", filepath.Join(dir, "nope.yml")}, ExitEnv, "reading config", ""},
+		{"data dir under a file", []string{"run", "--once", "--data-dir", filepath.Join(notDir, "sub")}, ExitEnv, "cannot be created", ""},
+		{"corrupt database", []string{"run", "--once", "--data-dir", corrupt}, ExitEnv, "tickets.db", ""},
+		{"run nothing", []string{"run", "--once", "--config", good, "--data-dir", dir}, ExitFailure, "nothing to run", ""},
+		{"unknown runner", []string{"run", "--once", "--runner", "nope", "--data-dir", dir}, ExitUsage, "no such runner", ""},
+		{"schema list", []string{"schema", "--list"}, ExitOK, "", "base:FetchTicketsPipe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := otai(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
+			}
+			if !strings.Contains(errs, tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", errs, tt.stderr)
+			}
+			if !strings.Contains(out, tt.stdout) {
+				t.Errorf("stdout %q does not contain %q", out, tt.stdout)
+			}
+		})
+	}
+}
+
+func TestSchemaIsJSONSchema(t *testing.T) {
+	code, out, _ := otai(t, "schema")
+	if code != ExitOK {
+		t.Fatal(code)
+	}
+	var s map[string]any
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"base:FetchTicketsPipe", "local:TicketSystem", "base:RuleClassifier", "otai_base:pipes.ticket_system_pipes.FetchTicketsPipe"} {
+		if !strings.Contains(out, id) {
+			t.Errorf("schema lacks %s", id)
+		}
+	}
+}
+
+// TestSecretNeverLogged runs a config whose secret shows up in a param, a
+// failing template and a ticket system error, with debug JSON logs, and
+// checks that the value appears nowhere in the output.
+func TestSecretNeverLogged(t *testing.T) {
+	const value = "pa55-W0rd-very-secret"
+	t.Setenv("OTAI_SECRET_DEMO_PASSWORD", value)
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "c.yml", `
+services:
+  - id: store
+    use: local:TicketSystem
+    params:
+      path: 'store-${{ secrets.DEMO_PASSWORD }}.db'
+      demo: true
+pipes:
+  - id: fetch
+    use: base:FetchTicketsPipe
+    params:
+      ticket_search_criteria: { queue: { name: Inbox }, limit: 2 }
+  - id: each
+    use: base:ForEachTicketPipe
+    params: { tickets: '{{ pipes.fetch.tickets }}' }
+    steps:
+      - id: move
+        use: base:UpdateTicketPipe
+        params:
+          updates: { queue: 'Nowhere ${{ secrets.DEMO_PASSWORD }}' }
+`)
+	code, out, errs := otai(t, "run", "--once", "--config", cfg, "--data-dir", dir, "--log-level", "debug", "--log-format", "json")
+	if code != ExitFailure {
+		t.Errorf("exit %d, want %d (the move must fail)\n%s\n%s", code, ExitFailure, out, errs)
+	}
+	all := out + errs
+	if strings.Contains(all, value) {
+		t.Fatalf("the secret leaked:\n%s", all)
+	}
+	if !strings.Contains(all, "[REDACTED]") {
+		t.Errorf("expected a redacted mention of the secret in the failure output:\n%s", all)
+	}
+	code, out, errs = otai(t, "validate", cfg)
+	if code != ExitOK || strings.Contains(out+errs, value) {
+		t.Errorf("validate: exit %d, output:\n%s%s", code, out, errs)
+	}
+}
+
+func TestMissingSecretIsAConfigError(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "c.yml", "services:\n  - id: s\n    use: local:TicketSystem\n    params:\n      path: '${{ secrets.NOT_SET_ANYWHERE }}'\n")
+	code, _, errs := otai(t, "validate", cfg, "--secrets-dir", dir)
+	if code != ExitFailure || !strings.Contains(errs, "c.yml:5:14: services[0].params.path: secret NOT_SET_ANYWHERE: secret not set") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+}
