@@ -26,7 +26,6 @@ func (c *Client) Check(ctx context.Context, opts ticket.CheckOptions) []ticket.C
 
 	// auth
 	if c.p.Auth == AuthSession {
-		c.dropSession("") // no-op; keeps an existing session
 		_, err := c.sessionID(ctx)
 		if !add("auth", err, fmt.Sprintf("session created for agent %s", c.p.Username)) {
 			return out
