@@ -169,39 +169,48 @@ func All() []*Spec {
 }
 
 // Suggest returns up to three known ids closest to id, preferring ids of
-// the wanted kind ("" for any).
+// the wanted kind ("" for any). The Name part is compared on its own too,
+// so "FetchTicket" finds "base:FetchTicketsPipe"; a different plugin
+// prefix costs extra, so "local:TicketSystm" suggests local:TicketSystem
+// and not otobo:TicketSystem.
 func Suggest(id string, kind Kind) []string {
 	mu.RLock()
 	defer mu.RUnlock()
-	type cand struct {
-		id string
-		d  int
+	split := func(s string) (string, string) {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if i := strings.LastIndexAny(s, ":."); i >= 0 {
+			p, _, _ := strings.Cut(s, ":")
+			return p, s[i+1:]
+		}
+		return "", s
 	}
-	want := strings.ToLower(id)
-	// Compare the Name part too, so "FetchTicket" finds "base:FetchTicketsPipe".
-	if i := strings.LastIndexAny(want, ":."); i >= 0 {
-		want = want[i+1:]
-	}
+	wantPlugin, wantName := split(id)
 	best := map[string]int{}
 	for k, s := range specs {
 		if kind != "" && s.Kind != kind {
 			continue
 		}
-		name := k
-		if i := strings.LastIndexAny(name, ":."); i >= 0 {
-			name = name[i+1:]
+		plugin, name := split(k)
+		d := levenshtein(strings.ToLower(id), k)
+		nd := levenshtein(wantName, name)
+		if strings.Contains(name, wantName) || strings.Contains(wantName, name) {
+			nd = min(nd, 2)
 		}
-		d := min(levenshtein(strings.ToLower(id), k), levenshtein(want, name))
-		if strings.Contains(name, want) || strings.Contains(want, name) {
-			d = min(d, 2)
+		if wantPlugin != "" && plugin != wantPlugin {
+			nd += 2
 		}
+		d = min(d, nd)
 		if old, ok := best[s.ID]; !ok || d < old {
 			best[s.ID] = d
 		}
 	}
+	type cand struct {
+		id string
+		d  int
+	}
 	var cs []cand
 	for id, d := range best {
-		if d <= max(3, len(want)/2) {
+		if d <= max(3, len(wantName)/2) {
 			cs = append(cs, cand{id, d})
 		}
 	}
@@ -212,7 +221,7 @@ func Suggest(id string, kind Kind) []string {
 		return cs[i].id < cs[j].id
 	})
 	var out []string
-	for i := 0; i < len(cs) && i < 3; i++ {
+	for i := 0; i < len(cs) && i < 3 && cs[i].d <= cs[0].d+1; i++ {
 		out = append(out, cs[i].id)
 	}
 	return out

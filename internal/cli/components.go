@@ -1,9 +1,3 @@
 package cli
 
-// Every component built into otai registers itself in init(); importing
-// the package is all it takes.
-import (
-	_ "github.com/otai-dev/otai/classify/rules"
-	_ "github.com/otai-dev/otai/pipes"
-	_ "github.com/otai-dev/otai/ticketsystem/local"
-)
+import _ "github.com/otai-dev/otai/internal/components" // every built-in component

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -80,24 +79,34 @@ succeeded or was skipped, 1 if any ticket failed.`,
 					results = eng.RunAll(ctx)
 					printResults(app.Out, output, results)
 				} else {
-					// A second signal ends the grace period at once.
-					hard := make(chan os.Signal, 1)
+					// A second signal ends the grace period at once. The first
+					// signal reaches this channel too (it also cancelled ctx), so
+					// it is drained before waiting for the second.
+					hard := make(chan os.Signal, 2)
 					signal.Notify(hard, os.Interrupt, syscall.SIGTERM)
 					defer signal.Stop(hard)
-					sctx, cancel := context.WithCancel(ctx)
-					defer cancel()
+					served := make(chan struct{})
+					defer close(served)
 					go func() {
-						<-ctx.Done()
+						select {
+						case <-ctx.Done():
+						case <-served:
+							return
+						}
 						select {
 						case <-hard:
-						case <-time.After(50 * time.Millisecond):
-							// drain the first signal, then wait for a second one
-							<-hard
+						case <-time.After(200 * time.Millisecond):
+						case <-served:
+							return
 						}
-						app.Logger.Warn("second signal: stopping now")
-						os.Exit(ExitInterrup)
+						select {
+						case <-hard:
+							app.Logger.Warn("second signal: exiting without waiting for tickets in flight")
+							os.Exit(ExitInterrup)
+						case <-served:
+						}
 					}()
-					eng.Serve(sctx, grace, func(r orchestrator.RunResult) {
+					eng.Serve(ctx, grace, func(r orchestrator.RunResult) {
 						results = append(results, r)
 						printResults(app.Out, output, []orchestrator.RunResult{r})
 					})

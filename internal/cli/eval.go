@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/otai-dev/otai/classify/linear"
+	"github.com/otai-dev/otai/internal/evalreport"
+	"github.com/spf13/cobra"
+)
+
+// loadModel loads a model file; a missing file is an environment error,
+// a corrupt one a failure.
+func loadModel(path string) (*linear.Model, error) {
+	if path == "" {
+		return nil, usageError("--model: say which model file to use")
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, envError(fmt.Errorf("model: %w", err))
+	}
+	m, err := linear.Load(path)
+	if err != nil {
+		return nil, failure(err)
+	}
+	return m, nil
+}
+
+func init() {
+	addCommand(func(app *App) *cobra.Command {
+		var (
+			df        dataFlags
+			modelPath string
+			report    string
+			jsonOut   bool
+			topK      int
+		)
+		cmd := &cobra.Command{
+			Use:   "eval",
+			Short: "Score a trained model on labelled tickets",
+			Long: `Score a model on labelled data: accuracy, macro-F1, per-class precision, recall
+and F1, the confusion matrix, and calibration (expected calibration error, and what
+a confidence threshold would do). --report writes a self-contained HTML page with a
+confusion-matrix heat map and a reliability diagram.
+
+The column flags are those of 'otai train'. The label column defaults to the one
+the model was trained on.`,
+			Example: `  otai eval --model queue.model --data test.csv
+  otai eval --model queue.model --data test.csv --report report.html
+  otai eval --model priority.model --data test.jsonl --label priority --json`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				if df.data == "" {
+					return usageError("--data: say which labelled file to score on")
+				}
+				m, err := loadModel(modelPath)
+				if err != nil {
+					return err
+				}
+				if df.label == "" {
+					df.label = m.Meta.Field
+				}
+				if df.label == "" {
+					return usageError("--label: the model does not record its label column; name it")
+				}
+				recs, _, err := df.load()
+				if err != nil {
+					return err
+				}
+				if len(recs) == 0 {
+					return failure(fmt.Errorf("%s: no labelled rows", df.data))
+				}
+				truth := make([]string, len(recs))
+				probs := make([][]float64, len(recs))
+				for i, r := range recs {
+					if i%1024 == 0 {
+						if err := cmd.Context().Err(); err != nil {
+							return err
+						}
+					}
+					truth[i] = r.Label
+					probs[i] = m.Probabilities(r.Text)
+				}
+				rep := evalreport.Compute(m.Labels, truth, probs, topK)
+				info := m.Describe()
+				rep.Model = fmt.Sprintf("%s (%s, %s)", filepath.Base(modelPath), info.Name, info.Version)
+				rep.Data = df.data
+				rep.Title = "otai evaluation: " + filepath.Base(modelPath)
+				if report != "" {
+					f, err := os.Create(report)
+					if err != nil {
+						return envError(fmt.Errorf("report: %w", err))
+					}
+					if err := rep.WriteHTML(f); err != nil {
+						f.Close()
+						return envError(fmt.Errorf("report: %w", err))
+					}
+					if err := f.Close(); err != nil {
+						return envError(fmt.Errorf("report: %w", err))
+					}
+					fmt.Fprintf(app.Err, "wrote %s\n", report)
+				}
+				if jsonOut {
+					enc := json.NewEncoder(app.Out)
+					enc.SetIndent("", "  ")
+					return enc.Encode(rep)
+				}
+				return rep.WriteText(app.Out)
+			},
+		}
+		df.add(cmd, "")
+		f := cmd.Flags()
+		f.StringVarP(&modelPath, "model", "m", "", "model file written by 'otai train'")
+		f.StringVar(&report, "report", "", "also write a self-contained HTML report here")
+		f.BoolVar(&jsonOut, "json", false, "print the report as JSON")
+		f.IntVar(&topK, "top-k", 3, "k for top-k accuracy")
+		// Evaluation scores every row, duplicates included, unless asked.
+		_ = f.Set("dedupe", "false")
+		f.Lookup("dedupe").DefValue = "false"
+		return cmd
+	})
+}
