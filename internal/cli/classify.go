@@ -118,10 +118,6 @@ func lineText(s string, cols []string) (string, error) {
 	if !strings.HasPrefix(s, "{") {
 		return dataset.Unescape(s), nil
 	}
-	recs, _, err := dataset.Read(strings.NewReader(s), dataset.Options{Format: "jsonl", Text: []string{"__none__"}})
-	if err == nil || len(recs) > 0 {
-		return "", fmt.Errorf("unexpected JSON parse result")
-	}
 	var obj map[string]any
 	if err := json.Unmarshal([]byte(s), &obj); err != nil {
 		return "", fmt.Errorf("not a JSON object: %w", err)

@@ -1,0 +1,152 @@
+package linear
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/otai-dev/otai/classify"
+	"github.com/otai-dev/otai/registry"
+)
+
+// Params are the params of the base:LinearClassifier service.
+type Params struct {
+	Model     string       `yaml:"model" otai:"required" desc:"Model file written by 'otai train'; a relative path is relative to the data directory."`
+	TopK      int          `yaml:"top_k" default:"3" desc:"How many ranked labels to return when the caller does not say."`
+	Threshold float64      `yaml:"threshold" default:"0" desc:"Confidence the model's owner considers trustworthy. Predictions are never dropped: all top-k labels are returned and Threshold() reports this value, so a classify pipe can tell sure from unsure."`
+	Train     *TrainParams `yaml:"train" desc:"Train the model from a ticket system's closed tickets when the file does not exist (or retrain is true)."`
+}
+
+// TrainParams say how to train a missing model at start-up.
+type TrainParams struct {
+	TicketSystem string        `yaml:"ticket_system" otai:"required" ref:"ticket_system" desc:"Id of the ticket system to learn from."`
+	Field        string        `yaml:"field" default:"queue" desc:"The label to learn: queue, priority, type, or a custom field name."`
+	States       []string      `yaml:"states" desc:"Ticket states to learn from (default: closed)."`
+	Since        time.Duration `yaml:"since" desc:"Only tickets updated within this window, e.g. 90d (default: all)."`
+	MinExamples  int           `yaml:"min_examples" default:"20" desc:"Fewest labelled tickets to train on."`
+	Retrain      bool          `yaml:"retrain" desc:"Retrain at every start even if the model file exists."`
+}
+
+func init() {
+	registry.RegisterClassifier(registry.Info{
+		ID:      "base:LinearClassifier",
+		Aliases: []string{"linear:Classifier", "base:Linear"},
+		Summary: "Built-in text classifier (TF-IDF n-grams + logistic regression) that runs in-process; trained with 'otai train' or from closed tickets.",
+		Description: "Loads a model file written by 'otai train'. Returns the top-k labels with calibrated probabilities. " +
+			"With a train block, a missing model is trained at start-up from the closed tickets of a ticket system and saved atomically.",
+	}, New)
+}
+
+// Classifier is a loaded model as a classify.Classifier service.
+type Classifier struct {
+	Model     *Model
+	TopK      int
+	threshold float64
+	path      string
+}
+
+// New builds the service: it loads the model file, or trains it first when
+// a train block is configured and the file is missing (or retrain is set).
+// In validate mode nothing is trained or written.
+func New(ctx context.Context, p *Params, env registry.Env) (classify.Classifier, error) {
+	if strings.TrimSpace(p.Model) == "" {
+		return nil, errors.New("model: a model file path is required")
+	}
+	if p.Threshold < 0 || p.Threshold > 1 {
+		return nil, fmt.Errorf("threshold %g: want a value between 0 and 1", p.Threshold)
+	}
+	path := p.Model
+	if !filepath.IsAbs(path) && env.DataDir != "" {
+		path = filepath.Join(env.DataDir, path)
+	}
+	c := &Classifier{TopK: p.TopK, threshold: p.Threshold, path: path}
+	_, statErr := os.Stat(path)
+	missing := errors.Is(statErr, fs.ErrNotExist)
+	train := p.Train != nil && (missing || p.Train.Retrain)
+	if p.Train != nil && strings.TrimSpace(p.Train.TicketSystem) == "" {
+		return nil, errors.New("train.ticket_system: the id of a ticket system to learn from is required")
+	}
+	if env.Validate {
+		if p.Train != nil && env.Services != nil {
+			if _, err := env.Services.TicketSystem(p.Train.TicketSystem); err != nil {
+				return nil, fmt.Errorf("train.ticket_system: %w", err)
+			}
+		}
+		if train {
+			return c, nil // would be trained at start-up
+		}
+		if missing {
+			return nil, fmt.Errorf("model file %s does not exist: train one with 'otai train', or add a train block", path)
+		}
+	}
+	if train {
+		if env.Services == nil {
+			return nil, errors.New("train: no services to find the ticket system in")
+		}
+		sys, err := env.Services.TicketSystem(p.Train.TicketSystem)
+		if err != nil {
+			return nil, fmt.Errorf("train.ticket_system: %w", err)
+		}
+		o := SourceOptions{Field: p.Train.Field, States: p.Train.States, MinExamples: p.Train.MinExamples,
+			Logger: env.Logger, Train: DefaultTrainOptions()}
+		if p.Train.Since > 0 {
+			o.Since = time.Now().Add(-p.Train.Since)
+		}
+		start := time.Now()
+		m, st, err := TrainFromSystem(ctx, sys, o)
+		if err != nil {
+			return nil, fmt.Errorf("training %s from %s: %w", path, p.Train.TicketSystem, err)
+		}
+		m.Meta.Name = o.Field
+		if err := m.Save(path); err != nil {
+			return nil, err
+		}
+		if env.Logger != nil {
+			env.Logger.Info("trained linear model", "path", path, "field", o.Field, "tickets", st.Tickets,
+				"examples", st.Examples, "labels", len(m.Labels), "took", time.Since(start).Round(time.Millisecond),
+				"holdout_accuracy", round3(m.Meta.Metrics["accuracy"]), "holdout_ece", round3(m.Meta.Metrics["ece"]))
+		}
+		c.Model = m
+		return c, nil
+	}
+	m, err := Load(path)
+	if err != nil {
+		if missing {
+			return nil, fmt.Errorf("model file %s does not exist: train one with 'otai train', or add a train block: %w", path, err)
+		}
+		return nil, err
+	}
+	c.Model = m
+	return c, nil
+}
+
+func round3(v float64) float64 { return float64(int(v*1000+0.5)) / 1000 }
+
+// Classify returns the top k labels (k <= 0: the configured top_k, and if
+// that is 0 too, all) with calibrated probabilities.
+func (c *Classifier) Classify(ctx context.Context, text string, k int) ([]classify.Prediction, error) {
+	if c.Model == nil {
+		return nil, errors.New("linear classifier: no model loaded (validate mode)")
+	}
+	if k <= 0 {
+		k = c.TopK
+	}
+	return c.Model.Classify(ctx, text, k)
+}
+
+// Threshold is the configured confidence threshold. Predictions below it
+// are still returned; callers decide what "unsure" means for them.
+func (c *Classifier) Threshold() float64 { return c.threshold }
+
+// Describe implements classify.Describer.
+func (c *Classifier) Describe() classify.Info {
+	if c.Model == nil {
+		return classify.Info{Name: "linear"}
+	}
+	return c.Model.Describe()
+}

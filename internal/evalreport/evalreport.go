@@ -1,0 +1,250 @@
+// Package evalreport scores a classifier on labelled data (accuracy,
+// macro-F1, per-class precision/recall/F1, confusion matrix, calibration)
+// and renders the result as text, JSON or a self-contained HTML page.
+package evalreport
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"text/tabwriter"
+)
+
+// ClassMetrics are one label's scores.
+type ClassMetrics struct {
+	Label     string  `json:"label"`
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	F1        float64 `json:"f1"`
+	Support   int     `json:"support"`
+	Predicted int     `json:"predicted"`
+}
+
+// Bin is one bar of the reliability diagram.
+type Bin struct {
+	Lo, Hi     float64
+	Count      int
+	Confidence float64 // mean top-1 confidence
+	Accuracy   float64 // share correct
+}
+
+// Threshold is what a confidence threshold would do: how many tickets
+// clear it, and how many of those are right.
+type Threshold struct {
+	Threshold float64 `json:"threshold"`
+	Coverage  float64 `json:"coverage"`
+	Accuracy  float64 `json:"accuracy"`
+}
+
+// Report is the evaluation of one model on one data set.
+type Report struct {
+	Title      string         `json:"title"`
+	Model      string         `json:"model"`
+	Data       string         `json:"data"`
+	Labels     []string       `json:"labels"` // row/column order of Confusion
+	N          int            `json:"n"`
+	Accuracy   float64        `json:"accuracy"`
+	TopK       int            `json:"top_k"`
+	TopKAcc    float64        `json:"top_k_accuracy"`
+	MacroF1    float64        `json:"macro_f1"`
+	WeightedF1 float64        `json:"weighted_f1"`
+	Majority   float64        `json:"majority_accuracy"`
+	PerClass   []ClassMetrics `json:"per_class"`
+	Confusion  [][]int        `json:"confusion"` // [true][predicted]
+	ECE        float64        `json:"ece"`
+	MeanConf   float64        `json:"mean_confidence"`
+	NLL        float64        `json:"nll"`
+	Bins       []Bin          `json:"reliability"`
+	Thresholds []Threshold    `json:"thresholds"`
+	Unknown    int            `json:"unknown_labels"` // true labels the model does not know
+}
+
+// Compute scores predictions. modelLabels name the columns of probs; truth
+// holds the true label of each row. Labels in truth the model does not know
+// count as errors and get a row of their own.
+func Compute(modelLabels []string, truth []string, probs [][]float64, topK int) *Report {
+	if topK <= 0 {
+		topK = 3
+	}
+	r := &Report{Labels: append([]string(nil), modelLabels...), N: len(truth), TopK: topK}
+	idx := map[string]int{}
+	for i, l := range r.Labels {
+		idx[l] = i
+	}
+	for _, t := range truth {
+		if _, ok := idx[t]; !ok {
+			idx[t] = len(r.Labels)
+			r.Labels = append(r.Labels, t)
+		}
+	}
+	k := len(r.Labels)
+	r.Confusion = make([][]int, k)
+	for i := range r.Confusion {
+		r.Confusion[i] = make([]int, k)
+	}
+	const nb = 10
+	r.Bins = make([]Bin, nb)
+	conf := make([]float64, len(truth))
+	correct := make([]bool, len(truth))
+	var nll float64
+	for i, t := range truth {
+		p := probs[i]
+		best := 0
+		for c := range p {
+			if p[c] > p[best] {
+				best = c
+			}
+		}
+		y := idx[t]
+		if y >= len(modelLabels) {
+			r.Unknown++
+		}
+		r.Confusion[y][best]++
+		conf[i] = p[best]
+		correct[i] = y == best
+		if correct[i] {
+			r.Accuracy++
+		}
+		if y < len(p) {
+			nll -= math.Log(math.Max(p[y], 1e-15))
+			rank := 0
+			for c := range p {
+				if p[c] > p[y] || (p[c] == p[y] && c < y) {
+					rank++
+				}
+			}
+			if rank < topK {
+				r.TopKAcc++
+			}
+		} else {
+			nll -= math.Log(1e-15)
+		}
+		b := min(nb-1, int(p[best]*nb))
+		r.Bins[b].Count++
+		r.Bins[b].Confidence += p[best]
+		if correct[i] {
+			r.Bins[b].Accuracy++
+		}
+		r.MeanConf += p[best]
+	}
+	n := float64(max(1, len(truth)))
+	r.Accuracy /= n
+	r.TopKAcc /= n
+	r.MeanConf /= n
+	r.NLL = nll / n
+	for b := range r.Bins {
+		r.Bins[b].Lo, r.Bins[b].Hi = float64(b)/nb, float64(b+1)/nb
+		if c := float64(r.Bins[b].Count); c > 0 {
+			r.ECE += math.Abs(r.Bins[b].Accuracy-r.Bins[b].Confidence) / n
+			r.Bins[b].Confidence /= c
+			r.Bins[b].Accuracy /= c
+		}
+	}
+	// Per class.
+	var present, wsum float64
+	maj := 0
+	for c := 0; c < k; c++ {
+		m := ClassMetrics{Label: r.Labels[c]}
+		tp := r.Confusion[c][c]
+		for o := 0; o < k; o++ {
+			m.Support += r.Confusion[c][o]
+			m.Predicted += r.Confusion[o][c]
+		}
+		if m.Predicted > 0 {
+			m.Precision = float64(tp) / float64(m.Predicted)
+		}
+		if m.Support > 0 {
+			m.Recall = float64(tp) / float64(m.Support)
+		}
+		if m.Precision+m.Recall > 0 {
+			m.F1 = 2 * m.Precision * m.Recall / (m.Precision + m.Recall)
+		}
+		if m.Support > 0 || m.Predicted > 0 {
+			present++
+			r.MacroF1 += m.F1
+		}
+		r.WeightedF1 += m.F1 * float64(m.Support)
+		wsum += float64(m.Support)
+		maj = max(maj, m.Support)
+		r.PerClass = append(r.PerClass, m)
+	}
+	if present > 0 {
+		r.MacroF1 /= present
+	}
+	if wsum > 0 {
+		r.WeightedF1 /= wsum
+	}
+	r.Majority = float64(maj) / n
+	for _, th := range []float64{0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9} {
+		var cov, ok float64
+		for i := range conf {
+			if conf[i] >= th {
+				cov++
+				if correct[i] {
+					ok++
+				}
+			}
+		}
+		t := Threshold{Threshold: th, Coverage: cov / n}
+		if cov > 0 {
+			t.Accuracy = ok / cov
+		}
+		r.Thresholds = append(r.Thresholds, t)
+	}
+	return r
+}
+
+// WriteText prints the report for a terminal.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	if r.Model != "" {
+		fmt.Fprintf(&b, "model:     %s\n", r.Model)
+	}
+	if r.Data != "" {
+		fmt.Fprintf(&b, "data:      %s\n", r.Data)
+	}
+	fmt.Fprintf(&b, "examples:  %d", r.N)
+	if r.Unknown > 0 {
+		fmt.Fprintf(&b, " (%d with labels the model does not know)", r.Unknown)
+	}
+	fmt.Fprintf(&b, "\naccuracy:  %.4f   (majority class %.4f, top-%d %.4f)\n", r.Accuracy, r.Majority, r.TopK, r.TopKAcc)
+	fmt.Fprintf(&b, "macro-F1:  %.4f   weighted-F1 %.4f\n", r.MacroF1, r.WeightedF1)
+	fmt.Fprintf(&b, "calibration: ECE %.4f (10 bins), mean confidence %.4f, log loss %.4f\n\n", r.ECE, r.MeanConf, r.NLL)
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "label\tprecision\trecall\tF1\tsupport\t")
+	for _, c := range r.PerClass {
+		fmt.Fprintf(tw, "%s\t%.3f\t%.3f\t%.3f\t%d\t\n", c.Label, c.Precision, c.Recall, c.F1, c.Support)
+	}
+	tw.Flush()
+	b.WriteString("\nconfusion matrix (rows: true, columns: predicted)\n")
+	tw = tabwriter.NewWriter(&b, 0, 4, 1, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "\t")
+	for i := range r.Labels {
+		fmt.Fprintf(tw, "%d\t", i+1)
+	}
+	fmt.Fprintln(tw)
+	for i, row := range r.Confusion {
+		fmt.Fprintf(tw, "%d %s\t", i+1, r.Labels[i])
+		for _, v := range row {
+			fmt.Fprintf(tw, "%d\t", v)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	b.WriteString("\nthreshold  coverage  accuracy above\n")
+	for _, t := range r.Thresholds {
+		fmt.Fprintf(&b, "%9.2f  %8.3f  %8.3f\n", t.Threshold, t.Coverage, t.Accuracy)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// SortedClasses returns the per-class metrics ordered by support, largest
+// first.
+func (r *Report) SortedClasses() []ClassMetrics {
+	out := append([]ClassMetrics(nil), r.PerClass...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Support > out[j].Support })
+	return out
+}
