@@ -1,0 +1,217 @@
+// Command linear-bench trains and scores otai's linear classifier on the
+// exact splits exported from the scikit-learn baseline (export_split.py)
+// and prints JSON lines comparable to the baseline's output. See README.md.
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/otai-dev/otai/classify/linear"
+)
+
+type row struct{ split, label, lang, text string }
+
+func readSplit(path string) ([]row, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	if _, err := r.Read(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var out []row
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, row{rec[0], rec[1], rec[2], rec[3]})
+	}
+}
+
+type result struct {
+	Dataset      string  `json:"dataset"`
+	Target       string  `json:"target"`
+	Model        string  `json:"model"`
+	NTrain       int     `json:"n_train"`
+	NTest        int     `json:"n_test"`
+	NFeatures    int     `json:"n_features"`
+	Accuracy     float64 `json:"accuracy"`
+	MacroF1      float64 `json:"macro_f1"`
+	ECE          float64 `json:"ece"`
+	Temperature  float64 `json:"temperature"`
+	Iterations   int     `json:"iterations"`
+	TrainS       float64 `json:"train_s"`
+	PredictMS    float64 `json:"predict_ms_per_ticket"`
+	TicketsPerS  float64 `json:"predict_tickets_per_s_1core"`
+	ModelBytes   int     `json:"model_bytes"`
+	LoadMS       float64 `json:"load_ms"`
+	AccByLang    map[string]float64
+	HeldOutTrain map[string]float64 `json:"held_out_train_metrics"`
+}
+
+func main() {
+	d := linear.DefaultTrainOptions()
+	split := flag.String("split", "", "directory with queue.csv and priority.csv from export_split.py")
+	name := flag.String("name", "", "dataset name for the output")
+	targets := flag.String("targets", "queue,priority", "targets")
+	flag.Float64Var(&d.C, "C", d.C, "inverse regularisation")
+	flag.StringVar(&d.ClassWeight, "class-weight", d.ClassWeight, "balanced|sqrt|none")
+	flag.IntVar(&d.MaxIter, "max-iter", d.MaxIter, "L-BFGS iterations")
+	flag.Float64Var(&d.Tol, "tol", d.Tol, "relative tolerance")
+	flag.Float64Var(&d.Holdout, "holdout", d.Holdout, "calibration holdout share (-1 off)")
+	flag.IntVar(&d.Features.HashBits, "hash-bits", d.Features.HashBits, "hash bits")
+	flag.IntVar(&d.Features.WordMax, "word-max", d.Features.WordMax, "word n-gram max")
+	flag.IntVar(&d.Features.CharMin, "char-min", d.Features.CharMin, "char n-gram min")
+	flag.IntVar(&d.Features.CharMax, "char-max", d.Features.CharMax, "char n-gram max")
+	flag.IntVar(&d.Features.MinDF, "min-df", d.Features.MinDF, "min document frequency")
+	flag.Float64Var(&d.Features.CharWeight, "char-weight", d.Features.CharWeight, "char block weight")
+	flag.BoolVar(&d.Features.Sublinear, "sublinear", d.Features.Sublinear, "sublinear tf")
+	flag.StringVar(&d.Solver, "solver", d.Solver, "sgd|lbfgs")
+	flag.IntVar(&d.Epochs, "epochs", d.Epochs, "sgd epochs")
+	flag.Float64Var(&d.LearningRate, "lr", d.LearningRate, "sgd learning rate")
+	flag.IntVar(&d.BatchSize, "batch", d.BatchSize, "sgd batch size")
+	flag.BoolVar(&d.Average, "average", d.Average, "sgd tail averaging")
+	flag.BoolVar(&d.Refit, "refit", d.Refit, "refit on all data after calibration")
+	reps := flag.Int("predict-reps", 3, "repeat the test set this many times when timing prediction")
+	flag.Parse()
+	if *split == "" {
+		fmt.Fprintln(os.Stderr, "usage: linear-bench -split DIR [flags]")
+		os.Exit(2)
+	}
+	if *name == "" {
+		*name = filepath.Base(*split)
+	}
+	for _, t := range splitComma(*targets) {
+		res, err := run(*split, *name, t, d, *reps)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "linear-bench:", err)
+			os.Exit(1)
+		}
+		b, _ := json.Marshal(res)
+		fmt.Println(string(b))
+	}
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func run(dir, name, target string, opts linear.TrainOptions, reps int) (*result, error) {
+	rows, err := readSplit(filepath.Join(dir, target+".csv"))
+	if err != nil {
+		return nil, err
+	}
+	var train []linear.Example
+	var test []row
+	for _, r := range rows {
+		if r.split == "train" {
+			train = append(train, linear.Example{Text: r.text, Label: r.label})
+		} else {
+			test = append(test, r)
+		}
+	}
+	runtime.GC()
+	t0 := time.Now()
+	m, err := linear.Train(context.Background(), train, opts)
+	if err != nil {
+		return nil, err
+	}
+	trainS := time.Since(t0).Seconds()
+
+	// Round trip through the file format and time the load.
+	f, err := os.CreateTemp("", "bench-*.model")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	f.Close()
+	if err := m.Save(f.Name()); err != nil {
+		return nil, err
+	}
+	st, _ := os.Stat(f.Name())
+	t0 = time.Now()
+	m, err = linear.Load(f.Name())
+	if err != nil {
+		return nil, err
+	}
+	loadMS := float64(time.Since(t0).Microseconds()) / 1000
+
+	lix := map[string]int{}
+	for i, l := range m.Labels {
+		lix[l] = i
+	}
+	// Accuracy pass (also warms the pool).
+	y := make([]int, len(test))
+	pred := make([]int, len(test))
+	conf := make([]float64, len(test))
+	correct := make([]bool, len(test))
+	langN, langOK := map[string]float64{}, map[string]float64{}
+	acc := 0.0
+	for i, r := range test {
+		yi, ok := lix[r.label]
+		if !ok {
+			yi = -1
+		}
+		y[i] = yi
+		pred[i], conf[i] = m.PredictLabel(r.text)
+		correct[i] = pred[i] == yi
+		langN[r.lang]++
+		if correct[i] {
+			acc++
+			langOK[r.lang]++
+		}
+	}
+	byLang := map[string]float64{}
+	for l, n := range langN {
+		byLang[l] = round4(langOK[l] / n)
+	}
+	// One-core throughput: a single goroutine, the whole test set, reps times.
+	runtime.GC()
+	t0 = time.Now()
+	for k := 0; k < reps; k++ {
+		for _, r := range test {
+			m.PredictLabel(r.text)
+		}
+	}
+	el := time.Since(t0).Seconds()
+	n := float64(reps * len(test))
+	yy := make([]int, 0, len(y))
+	pp := make([]int, 0, len(y))
+	for i := range y {
+		if y[i] >= 0 {
+			yy, pp = append(yy, y[i]), append(pp, pred[i])
+		}
+	}
+	return &result{Dataset: name, Target: target, Model: "otai linear", NTrain: len(train), NTest: len(test),
+		NFeatures: len(m.Buckets), Accuracy: round4(acc / float64(len(test))), MacroF1: round4(linear.MacroF1(yy, pp, len(m.Labels))),
+		ECE: round4(linear.ECE(conf, correct, 15)), Temperature: round4(m.Temperature), Iterations: m.Meta.Iterations,
+		TrainS: round4(trainS), PredictMS: round4(1000 * el / n), TicketsPerS: float64(int(n / el)),
+		ModelBytes: int(st.Size()), LoadMS: loadMS, AccByLang: byLang, HeldOutTrain: m.Meta.Metrics}, nil
+}
+
+func round4(v float64) float64 { return float64(int(v*10000+0.5)) / 10000 }

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Side-by-side benchmark: otai's linear classifier against the scikit-learn
+# baseline (../shared/bench/sklearn_baseline.py) on the same splits, in one run.
+#   sh bench/linear/run.sh            # all four data sets
+#   DATASETS="ende" sh bench/linear/run.sh
+# Writes OUT (default /tmp/otai-bench): the exported splits, the baseline's
+# JSON, otai's JSON lines, and table.md.
+set -eu
+cd "$(dirname "$0")/../.."
+SHARED=${SHARED:-../shared}
+OUT=${OUT:-/tmp/otai-bench}
+DATASETS=${DATASETS:-"ende de endava"}
+PY=/usr/bin/python3
+D=$SHARED/datasets
+if ! $PY -c 'import sklearn' 2>/dev/null; then
+	if [ "$(id -u)" = 0 ]; then
+		apt-get update && apt-get install -y python3-sklearn
+	else
+		echo "the baseline needs Debian's python3-sklearn: sudo apt-get update && sudo apt-get install -y python3-sklearn" >&2
+		exit 3
+	fi
+fi
+mkdir -p "$OUT"
+go build -o "$OUT/linear-bench" ./bench/linear
+for ds in $DATASETS; do
+	case $ds in
+	ende) data=$D/tobibueck_v5_en_de_prefix.csv,$D/tobibueck_v4_en_de_prefix.csv; langs=en,de; map= ;;
+	de) data=$D/tobibueck_german_normalized.csv; langs=en,de; map= ;;
+	endava) data=$D/endava_all_tickets_subset.csv; langs=all; map=subject=title,queue=category,priority=urgency ;;
+	*) echo "unknown data set $ds" >&2; exit 2 ;;
+	esac
+	echo "== $ds" >&2
+	$PY bench/linear/export_split.py --baseline "$SHARED/bench/sklearn_baseline.py" --data "$data" --langs $langs --map "$map" --out "$OUT/$ds" >&2
+	$PY "$SHARED/bench/sklearn_baseline.py" --data "$data" --langs $langs --map "$map" --json "$OUT/$ds.sklearn.json" >&2
+	"$OUT/linear-bench" -split "$OUT/$ds" -name "$ds" > "$OUT/$ds.otai.jsonl"
+done
+$PY bench/linear/table.py "$OUT" $DATASETS | tee "$OUT/table.md"

@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// labelledCSV writes a small EN/DE data set with three queues.
+func labelledCSV(t *testing.T, dir string, n int, seed uint64) string {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 1))
+	words := map[string][]string{
+		"Billing":   {"invoice", "refund", "charged", "Rechnung", "Zahlung", "Gutschrift"},
+		"Technical": {"error", "crash", "login", "Fehler", "Absturz", "Passwort"},
+		"Sales":     {"quote", "pricing", "licence", "Angebot", "Preis", "Lizenz"},
+	}
+	labels := []string{"Billing", "Technical", "Sales"}
+	var b strings.Builder
+	b.WriteString("subject,body,queue\n")
+	for i := 0; i < n; i++ {
+		l := labels[r.IntN(3)]
+		w := words[l]
+		fmt.Fprintf(&b, "%s %d,\"Hello team,\\n%s and %s, %s please\",%s\n", w[r.IntN(6)], i, w[r.IntN(6)], w[r.IntN(6)], "thanks", l)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("data%d.csv", seed))
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestTrainEvalClassify(t *testing.T) {
+	dir := t.TempDir()
+	train := labelledCSV(t, dir, 300, 1)
+	test := labelledCSV(t, dir, 100, 2)
+	model := filepath.Join(dir, "queue.model")
+
+	code, out, errs := otai(t, "train", "--data", train, "--text", "subject,body", "--label", "queue", "-o", model)
+	if code != ExitOK || !strings.Contains(out, "wrote") || !strings.Contains(out, "3 labels") {
+		t.Fatalf("train: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = otai(t, "eval", "--model", model, "--data", test, "--report", filepath.Join(dir, "r.html"))
+	if code != ExitOK || !strings.Contains(out, "macro-F1") || !strings.Contains(out, "confusion matrix") {
+		t.Fatalf("eval: exit %d\n%s\n%s", code, out, errs)
+	}
+	var acc float64
+	fmt.Sscanf(out[strings.Index(out, "accuracy:")+len("accuracy:"):], "%f", &acc)
+	if acc < 0.9 {
+		t.Errorf("accuracy %.3f on held-out synthetic data\n%s", acc, out)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "r.html"))
+	if err != nil || !bytes.Contains(html, []byte("<svg")) || bytes.Contains(html, []byte("http://")) && !bytes.Contains(html, []byte("http://www.w3.org/2000/svg")) {
+		t.Errorf("report missing or not self-contained (%v)", err)
+	}
+	code, out, _ = otai(t, "eval", "--model", model, "--data", test, "--json")
+	var rep struct {
+		Accuracy  float64 `json:"accuracy"`
+		Confusion [][]int `json:"confusion"`
+	}
+	if code != ExitOK || json.Unmarshal([]byte(out), &rep) != nil || len(rep.Confusion) != 3 {
+		t.Errorf("eval --json: exit %d %s", code, out)
+	}
+
+	code, out, _ = otai(t, "classify", "--model", model, "Die Rechnung ist falsch, bitte Gutschrift")
+	if code != ExitOK || !strings.HasPrefix(out, "Billing") || len(strings.Split(strings.TrimSpace(out), "\n")) != 3 {
+		t.Errorf("classify: exit %d\n%s", code, out)
+	}
+	var sout, serr bytes.Buffer
+	stdin := "server crash error\n\n{\"subject\":\"Angebot\",\"body\":\"Preis für Lizenz\"}\n"
+	code = MainContext(context.Background(), []string{"classify", "--model", model, "--json", "-k", "2"}, strings.NewReader(stdin), &sout, &serr)
+	lines := strings.Split(strings.TrimSpace(sout.String()), "\n")
+	if code != ExitOK || len(lines) != 2 || !strings.Contains(lines[0], `"label":"Technical"`) || !strings.Contains(lines[1], `"label":"Sales"`) {
+		t.Errorf("classify stdin: exit %d\n%s\n%s", code, sout.String(), serr.String())
+	}
+}
+
+func TestLinearExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	data := labelledCSV(t, dir, 50, 3)
+	bad := filepath.Join(dir, "bad.model")
+	os.WriteFile(bad, []byte("OTAILIN\x00\x07\x00garbage"), 0o644)
+	oneLabel := filepath.Join(dir, "one.csv")
+	os.WriteFile(oneLabel, []byte("subject,body,queue\na,b,X\nc,d,X\ne,f,X\ng,h,X\ni,j,X\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"train", "--data", data}, ExitUsage, "-o"},
+		{[]string{"train", "-o", filepath.Join(dir, "m")}, ExitUsage, "--data"},
+		{[]string{"train", "--data", data, "--label", "nope", "-o", filepath.Join(dir, "m")}, ExitUsage, "missing column"},
+		{[]string{"train", "--data", filepath.Join(dir, "none.csv"), "-o", filepath.Join(dir, "m")}, ExitEnv, "no such file"},
+		{[]string{"train", "--data", oneLabel, "-o", filepath.Join(dir, "m")}, ExitFailure, "too few examples"},
+		{[]string{"train", "--data", data, "--map", "oops", "-o", filepath.Join(dir, "m")}, ExitUsage, "--map"},
+		{[]string{"classify", "--model", filepath.Join(dir, "none.model"), "x"}, ExitEnv, "no such file"},
+		{[]string{"classify", "--model", bad, "x"}, ExitFailure, "version 7"},
+		{[]string{"classify", "x"}, ExitUsage, "--model"},
+		{[]string{"eval", "--model", bad, "--data", data}, ExitFailure, "version"},
+	} {
+		code, _, errs := otai(t, c.args...)
+		if code != c.code || !strings.Contains(errs, c.msg) {
+			t.Errorf("otai %v: exit %d, want %d with %q\n%s", c.args, code, c.code, c.msg, errs)
+		}
+	}
+}
