@@ -81,7 +81,12 @@ func New(ctx context.Context, p *Params, env registry.Env) (classify.Classifier,
 			return c, nil // would be trained at start-up
 		}
 		if missing {
-			return nil, fmt.Errorf("model file %s does not exist: train one with 'otai train', or add a train block", path)
+			// Validation may run before the model is copied into place:
+			// warn, and fail at start-up if it is still missing.
+			if env.Logger != nil {
+				env.Logger.Warn("model file does not exist yet: train one with 'otai train', or add a train block", "path", path)
+			}
+			return c, nil
 		}
 	}
 	if train {

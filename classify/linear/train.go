@@ -294,6 +294,13 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 				hy[k] = d.y[i]
 			}
 			temperature = fitTemperature(logits, hy, d.nc)
+			// A small or perfectly separated held-out slice drives the
+			// temperature towards 0 (certainty); never sharpen by more than
+			// 2x, and not at all on fewer than 100 held-out examples.
+			if len(held) < 100 {
+				temperature = max(temperature, 1)
+			}
+			temperature = max(temperature, 0.5)
 			for k, v := range heldOutMetrics(logits, hy, d.nc, temperature) {
 				metrics[k] = v
 			}
