@@ -1,0 +1,86 @@
+package linear
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/otai-dev/otai/classify"
+	"github.com/otai-dev/otai/registry"
+	"github.com/otai-dev/otai/ticket"
+)
+
+type fakeServices struct{ sys ticket.System }
+
+func (f fakeServices) TicketSystem(id string) (ticket.System, error) {
+	if id != "helpdesk" {
+		return nil, fmt.Errorf("no ticket system %q", id)
+	}
+	return f.sys, nil
+}
+func (f fakeServices) Classifier(string) (classify.Classifier, error) { return nil, fmt.Errorf("none") }
+
+func TestServiceTrainsAndLoads(t *testing.T) {
+	spec, ok := registry.Lookup("linear:Classifier")
+	if !ok || spec.ID != "base:LinearClassifier" {
+		t.Fatal("base:LinearClassifier is not registered under its alias")
+	}
+	fs := &fakeSystem{}
+	for i, e := range synth(200, 11, 0) {
+		fs.tickets = append(fs.tickets, ticket.Ticket{ID: fmt.Sprint(i), Body: e.Text, State: ticket.Entity{Name: "closed"}, Queue: ticket.Entity{Name: e.Label}})
+	}
+	dir := t.TempDir()
+	env := registry.Env{DataDir: dir, Services: fakeServices{fs}}
+	p := &Params{Model: "models/queue.model", TopK: 2, Threshold: 0.5, Train: &TrainParams{TicketSystem: "helpdesk", Field: "queue", MinExamples: 20}}
+
+	// Validate mode trains and writes nothing.
+	env.Validate = true
+	if _, err := New(context.Background(), p, env); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "models")); !os.IsNotExist(err) {
+		t.Fatal("validate mode wrote files")
+	}
+	bad := *p
+	bad.Train = &TrainParams{TicketSystem: "nope"}
+	if _, err := New(context.Background(), &bad, env); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("unknown ticket system in validate mode: %v", err)
+	}
+
+	env.Validate = false
+	c, err := New(context.Background(), p, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds, err := c.Classify(context.Background(), "invoice refund Rechnung", 0)
+	if err != nil || len(preds) != 2 || preds[0].Label != "Billing" {
+		t.Errorf("Classify = %v, %v", preds, err)
+	}
+	if th := c.(*Classifier).Threshold(); th != 0.5 {
+		t.Errorf("threshold %v", th)
+	}
+	st, err := os.Stat(filepath.Join(dir, "models", "queue.model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Second start loads the file instead of training.
+	calls := fs.calls
+	c2, err := New(context.Background(), p, env)
+	if err != nil || fs.calls != calls {
+		t.Fatalf("second start: %v, %d new searches", err, fs.calls-calls)
+	}
+	if d := c2.(classify.Describer).Describe(); d.Name != "linear/queue" || len(d.Labels) != 4 {
+		t.Errorf("Describe %+v", d)
+	}
+	st2, _ := os.Stat(filepath.Join(dir, "models", "queue.model"))
+	if !st2.ModTime().Equal(st.ModTime()) {
+		t.Error("model rewritten on second start")
+	}
+	// Without a train block, a missing model is an error outside validate mode.
+	if _, err := New(context.Background(), &Params{Model: "missing.model"}, env); err == nil || !strings.Contains(err.Error(), "otai train") {
+		t.Errorf("missing model: %v", err)
+	}
+}
