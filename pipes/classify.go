@@ -13,11 +13,11 @@ import (
 
 // ClassifyParams are the params of base:ClassifyPipe.
 type ClassifyParams struct {
-	Classifier string  `yaml:"classifier" ref:"classifier" aliases:"model" desc:"Id of the classifier service; may be left out when only one is configured."`
-	Text       string  `yaml:"text" default:"{{ ticket.subject }}\n\n{{ ticket.body }}" desc:"The text to classify."`
-	TopK       int     `yaml:"top_k" default:"3" desc:"How many ranked labels to keep."`
-	Threshold  float64 `yaml:"threshold" desc:"Confidence at or above which above_threshold is true."`
-	MaxChars   int     `yaml:"max_chars" default:"20000" desc:"Longer texts are cut to this many characters (a 5 MB body is not a better signal)."`
+	Classifier string   `yaml:"classifier" ref:"classifier" aliases:"model" desc:"Id of the classifier service; may be left out when only one is configured."`
+	Text       string   `yaml:"text" default:"{{ ticket.subject }}\n\n{{ ticket.body }}" desc:"The text to classify."`
+	TopK       int      `yaml:"top_k" default:"3" desc:"How many ranked labels to keep."`
+	Threshold  *float64 `yaml:"threshold" desc:"Confidence at or above which above_threshold is true; by default the classifier's own threshold (0 if it has none)."`
+	MaxChars   int      `yaml:"max_chars" default:"20000" desc:"Longer texts are cut to this many characters (a 5 MB body is not a better signal)."`
 }
 
 func init() {
@@ -54,7 +54,15 @@ func init() {
 			}
 			data["label"] = preds[0].Label
 			data["confidence"] = preds[0].Confidence
-			data["above_threshold"] = preds[0].Confidence >= p.Threshold
+			threshold := 0.0
+			if t, ok := c.(interface{ Threshold() float64 }); ok {
+				threshold = t.Threshold()
+			}
+			if p.Threshold != nil {
+				threshold = *p.Threshold
+			}
+			data["threshold"] = threshold
+			data["above_threshold"] = preds[0].Confidence >= threshold
 			return pipe.Succeeded(data).WithAction("%s %.0f%%", preds[0].Label, 100*preds[0].Confidence)
 		}), nil
 	})

@@ -4,6 +4,7 @@
 package components
 
 import (
+	_ "github.com/otai-dev/otai/classify/linear"
 	_ "github.com/otai-dev/otai/classify/rules"
 	_ "github.com/otai-dev/otai/pipes"
 	_ "github.com/otai-dev/otai/ticketsystem/local"
