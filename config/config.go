@@ -155,6 +155,8 @@ type loader struct {
 	errs    collector
 	refs    []ref
 	pipeIDs map[string]Pos
+	nodes   int  // converted so far, against alias bombs
+	tooBig  bool // reported once
 }
 
 func (l *loader) parse(data []byte) *File {

@@ -76,12 +76,24 @@ func (n *Node) Sensitive() bool {
 	return false
 }
 
+const maxNodes = 100_000
+
 // convert builds a Node tree from a YAML node, compiling templates. Anchors
 // and aliases are followed; merge keys (<<) are applied.
 func (l *loader) convert(y *yaml.Node, field string, depth int) *Node {
 	pos := Pos{File: l.file, Line: y.Line, Col: y.Column}
 	if depth > 64 {
 		l.errs.add(pos, field, "nested too deeply")
+		return &Node{Kind: Null, Pos: pos}
+	}
+	// Aliases can multiply a small file into billions of nodes ("billion
+	// laughs"); a config never needs more than a few thousand.
+	l.nodes++
+	if l.nodes > maxNodes {
+		if !l.tooBig {
+			l.tooBig = true
+			l.errs.add(pos, field, "the config expands to more than %d values (anchors and aliases nested too deeply?)", maxNodes)
+		}
 		return &Node{Kind: Null, Pos: pos}
 	}
 	switch y.Kind {

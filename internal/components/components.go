@@ -7,6 +7,8 @@ import (
 	_ "github.com/otai-dev/otai/classify/linear"
 	_ "github.com/otai-dev/otai/classify/rules"
 	_ "github.com/otai-dev/otai/pipes"
+	_ "github.com/otai-dev/otai/ticketsystem/freshdesk"
 	_ "github.com/otai-dev/otai/ticketsystem/local"
 	_ "github.com/otai-dev/otai/ticketsystem/otobo"
+	_ "github.com/otai-dev/otai/ticketsystem/zammad"
 )
