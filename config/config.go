@@ -237,6 +237,22 @@ func (l *loader) parse(data []byte) *File {
 	f.Runners = l.orchestrator(root.Get("orchestrator"), f, top)
 
 	for _, r := range l.refs {
+		if r.id == "" { // left out: fine when exactly one service of the kind exists
+			var ids []string
+			for _, s := range f.Services {
+				if s.Spec != nil && s.Spec.Kind == r.kind {
+					ids = append(ids, s.ID)
+				}
+			}
+			switch len(ids) {
+			case 0:
+				l.errs.add(r.pos, r.fld, "required: no %s is configured under services:", kindName(r.kind))
+			case 1:
+			default:
+				l.errs.add(r.pos, r.fld, "required when several %ss are configured (%s)", kindName(r.kind), strings.Join(ids, ", "))
+			}
+			continue
+		}
 		s, ok := services[r.id]
 		switch {
 		case !ok:

@@ -37,6 +37,8 @@ func Decode(n *Node, scope map[string]any, out any) error {
 	return nil
 }
 
+// ref is a service reference seen while checking: a literal id, or (id
+// empty) a reference field that was left out and must be inferred.
 type ref struct {
 	kind registry.Kind
 	id   string
@@ -273,6 +275,9 @@ func (d *decoder) structure(n *Node, v reflect.Value, field string) {
 		f := &fields[i]
 		if set[f.Name] {
 			continue
+		}
+		if f.Ref != "" && d.check && !f.HasDefault {
+			d.refs = append(d.refs, ref{kind: f.Ref, pos: n.Pos, fld: joinField(field, f.Name)})
 		}
 		if f.HasDefault {
 			dn := defaultNode(f, n.Pos)
