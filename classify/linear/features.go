@@ -63,40 +63,36 @@ func (f Features) validate() error {
 // Normalize returns the form of s the featurizer sees: NFKC, case-folded
 // (ß and ẞ become ss), with literal "\n" escape sequences turned into
 // spaces. Composed and decomposed umlauts give the same result.
-func Normalize(s string) string { return string(normalize(nil, s)) }
+func Normalize(s string) string {
+	out, _ := normalize(nil, nil, s)
+	return string(out)
+}
 
-// normalize appends the normalised text of s to dst.
-func normalize(dst []byte, s string) []byte {
-	ascii := true
+// normalize appends the normalised text of s to dst; tmp is scratch space
+// for the NFKC form of non-ASCII text (returned for reuse).
+func normalize(dst, tmp []byte, s string) ([]byte, []byte) {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
+			// NFKC folds compatibility forms (ligatures, full-width
+			// letters) and composes NFD umlauts.
+			tmp = norm.NFKC.AppendString(tmp[:0], s)
+			return fold(dst, tmp), tmp
 		}
 	}
-	var src []byte
-	if !ascii {
-		// NFKC folds compatibility forms (ligatures, full-width letters)
-		// and composes NFD umlauts.
-		src = norm.NFKC.AppendString(make([]byte, 0, len(s)+8), s)
-	}
-	n := len(s)
-	if src != nil {
-		n = len(src)
-	}
-	at := func(i int) byte {
-		if src != nil {
-			return src[i]
-		}
-		return s[i]
-	}
+	return fold(dst, s), tmp
+}
+
+// fold lower-cases src (ß and ẞ become ss) and turns literal "\n", "\r"
+// and "\t" into spaces, appending to dst.
+func fold[T string | []byte](dst []byte, src T) []byte {
+	n := len(src)
 	for i := 0; i < n; {
-		c := at(i)
+		c := src[i]
 		if c < utf8.RuneSelf {
 			switch {
 			case c >= 'A' && c <= 'Z':
 				c += 'a' - 'A'
-			case c == '\\' && i+1 < n && (at(i+1) == 'n' || at(i+1) == 'r' || at(i+1) == 't'):
+			case c == '\\' && i+1 < n && (src[i+1] == 'n' || src[i+1] == 'r' || src[i+1] == 't'):
 				c = ' '
 				i++
 			}
@@ -104,13 +100,7 @@ func normalize(dst []byte, s string) []byte {
 			i++
 			continue
 		}
-		var r rune
-		var w int
-		if src != nil {
-			r, w = utf8.DecodeRune(src[i:])
-		} else {
-			r, w = utf8.DecodeRuneInString(s[i:])
-		}
+		r, w := utf8.DecodeRuneInString(string(src[i:min(i+utf8.UTFMax, n)]))
 		i += w
 		switch r {
 		case 'ß', 'ẞ':
@@ -147,105 +137,157 @@ func mix(h uint64) uint64 {
 	return h
 }
 
+// wordByte marks the ASCII bytes that belong to words.
+var wordByte = func() (t [utf8.RuneSelf]bool) {
+	for c := 0; c < utf8.RuneSelf; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c >= 'A' && c <= 'Z'
+	}
+	return t
+}()
+
 // extractor turns normalised text into hashed feature indices. Index layout:
 // the top bit of the HashBits-wide space is the block (0 word, 1 char).
+// It keeps its buffers between calls, so it allocates only while they grow.
 type extractor struct {
 	f        Features
 	half     uint32 // buckets per block
 	text     []byte
-	words    [][2]int // byte spans of word tokens in text
+	nfkc     []byte
+	words    [][2]int32 // byte spans of word tokens in text
 	wordHash []uint64
-	runeOff  []int
+	runeOff  []int32
+	out      []uint32
 }
 
 func newExtractor(f Features) *extractor {
 	return &extractor{f: f, half: 1 << (f.HashBits - 1)}
 }
 
-// extract calls emit(index, block) for every n-gram occurrence of s.
-func (e *extractor) extract(s string, emit func(idx uint32, block int)) {
-	e.text = normalize(e.text[:0], s)
+// extract returns the hashed index of every n-gram occurrence of s, word
+// n-grams first. The slice is reused by the next call.
+func (e *extractor) extract(s string) []uint32 {
+	e.text, e.nfkc = normalize(e.text[:0], e.nfkc, s)
 	e.words = e.words[:0]
 	t := e.text
 	start := -1
 	for i := 0; i < len(t); {
-		r, w := rune(t[i]), 1
-		if r >= utf8.RuneSelf {
+		c := t[i]
+		var in bool
+		w := 1
+		if c < utf8.RuneSelf {
+			in = wordByte[c]
+		} else {
+			var r rune
 			r, w = utf8.DecodeRune(t[i:])
+			in = isWordRune(r)
 		}
-		if isWordRune(r) {
+		if in {
 			if start < 0 {
 				start = i
 			}
 		} else if start >= 0 {
-			e.words = append(e.words, [2]int{start, i})
+			e.words = append(e.words, [2]int32{int32(start), int32(i)})
 			start = -1
 		}
 		i += w
 	}
 	if start >= 0 {
-		e.words = append(e.words, [2]int{start, len(t)})
+		e.words = append(e.words, [2]int32{int32(start), int32(len(t))})
 	}
 	mask := e.half - 1
 	f := e.f
+	out := e.out[:0]
 	if f.WordMax > 0 {
 		// Word n-grams over tokens of two or more characters (one-letter
 		// tokens still feed the character n-grams).
 		e.wordHash = e.wordHash[:0]
 		for _, sp := range e.words {
-			if utf8.RuneCount(t[sp[0]:sp[1]]) < 2 {
+			w := t[sp[0]:sp[1]]
+			if len(w) < 2 || (len(w) < 5 && utf8.RuneCount(w) < 2) {
 				continue
 			}
 			h := uint64(fnvOffset)
-			for _, c := range t[sp[0]:sp[1]] {
+			for _, c := range w {
 				h = (h ^ uint64(c)) * fnvPrime
 			}
 			e.wordHash = append(e.wordHash, h)
 		}
-		for i := range e.wordHash {
+		wh := e.wordHash
+		for i := range wh {
 			h := uint64(seedWord)
-			for n := 1; n <= f.WordMax && i+n <= len(e.wordHash); n++ {
-				h = (h ^ e.wordHash[i+n-1]) * fnvPrime
+			for n := 1; n <= f.WordMax && i+n <= len(wh); n++ {
+				h = (h ^ wh[i+n-1]) * fnvPrime
 				h = h*31 + uint64(n)
 				if n >= f.WordMin {
-					emit(uint32(mix(h))&mask, 0)
+					out = append(out, uint32(mix(h))&mask)
 				}
 			}
 		}
 	}
 	if f.CharMax > 0 {
+		hi := e.half
+		cmin, cmax := f.CharMin, f.CharMax
 		for _, sp := range e.words {
 			w := t[sp[0]:sp[1]]
+			ascii := true
+			for _, c := range w {
+				if c >= utf8.RuneSelf {
+					ascii = false
+					break
+				}
+			}
+			if ascii {
+				// " w " with one byte per rune: position k of the padded
+				// word is a space at both ends, else w[k-1].
+				nr := len(w) + 2
+				for i := 0; i < nr; i++ {
+					h := uint64(seedChar)
+					end := min(nr, i+cmax)
+					for k := i; k < end; k++ {
+						c := byte(' ')
+						if k > 0 && k < nr-1 {
+							c = w[k-1]
+						}
+						h = (h ^ uint64(c)) * fnvPrime
+						if n := k - i + 1; n >= cmin {
+							out = append(out, hi|uint32(mix(h^uint64(n)))&mask)
+						}
+					}
+				}
+				continue
+			}
 			// rune offsets of " w " (virtual padding)
 			e.runeOff = e.runeOff[:0]
 			for i := range w {
-				if !utf8.RuneStart(w[i]) {
-					continue
+				if utf8.RuneStart(w[i]) {
+					e.runeOff = append(e.runeOff, int32(i))
 				}
-				e.runeOff = append(e.runeOff, i)
 			}
-			nr := len(e.runeOff) + 2 // with the two spaces
+			ro := e.runeOff
+			nr := len(ro) + 2 // with the two spaces
 			for i := 0; i < nr; i++ {
 				h := uint64(seedChar)
-				for n := 1; n <= f.CharMax && i+n <= nr; n++ {
+				for n := 1; n <= cmax && i+n <= nr; n++ {
 					k := i + n - 1
 					if k == 0 || k == nr-1 {
 						h = (h ^ ' ') * fnvPrime
 					} else {
-						a := e.runeOff[k-1]
-						b := len(w)
-						if k < len(e.runeOff) {
-							b = e.runeOff[k]
+						a := ro[k-1]
+						b := int32(len(w))
+						if k < len(ro) {
+							b = ro[k]
 						}
 						for _, c := range w[a:b] {
 							h = (h ^ uint64(c)) * fnvPrime
 						}
 					}
-					if n >= f.CharMin {
-						emit(e.half|uint32(mix(h^uint64(n)))&mask, 1)
+					if n >= cmin {
+						out = append(out, hi|uint32(mix(h^uint64(n)))&mask)
 					}
 				}
 			}
 		}
 	}
+	e.out = out
+	return out
 }

@@ -40,7 +40,9 @@ func TestNormalize(t *testing.T) {
 // features returns the hashed feature multiset of s.
 func features(f Features, s string) map[uint32]int {
 	out := map[uint32]int{}
-	newExtractor(f).extract(s, func(idx uint32, _ int) { out[idx]++ })
+	for _, idx := range newExtractor(f).extract(s) {
+		out[idx]++
+	}
 	return out
 }
 

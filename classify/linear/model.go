@@ -39,6 +39,7 @@ type Model struct {
 	Meta        Metadata
 
 	remap []int32 // hashed index -> active feature, -1 if pruned
+	nWord int32   // active features below it are word n-grams, the rest chars
 	pool  sync.Pool
 }
 
@@ -73,7 +74,12 @@ func (m *Model) init() error {
 		m.remap[i] = -1
 	}
 	prev := int64(-1)
+	half := size / 2
+	m.nWord = int32(len(m.Buckets))
 	for j, b := range m.Buckets {
+		if b >= half && m.nWord == int32(len(m.Buckets)) {
+			m.nWord = int32(j)
+		}
 		if int64(b) <= prev || b >= size {
 			return fmt.Errorf("feature table corrupt at entry %d", j)
 		}
@@ -115,43 +121,51 @@ func (m *Model) newScratch() *scratch {
 // vectorize fills s.touched/s.vals with the L2-normalised TF-IDF vector of
 // text over the active features.
 func (m *Model) vectorize(s *scratch, text string) {
-	s.touched = s.touched[:0]
+	touched := s.touched[:0]
 	acc, remap := s.acc, m.remap
-	s.ex.extract(text, func(idx uint32, _ int) {
+	for _, idx := range s.ex.extract(text) {
 		j := remap[idx]
 		if j < 0 {
-			return
+			continue
 		}
 		if acc[j] == 0 {
-			s.touched = append(s.touched, j)
+			touched = append(touched, j)
 		}
 		acc[j]++
-	})
-	s.vals = s.vals[:0]
-	half := uint32(1) << (m.Features.HashBits - 1)
+	}
+	vals := s.vals[:0]
+	nWord := m.nWord
 	var ss [2]float64
-	for _, j := range s.touched {
+	for _, j := range touched {
 		tf := acc[j]
 		acc[j] = 0
 		if m.Features.Sublinear {
-			tf = 1 + float32(math.Log(float64(tf)))
+			tf = sublinearTF(tf)
 		}
 		v := tf * m.IDF[j]
-		s.vals = append(s.vals, v)
-		b := 0
-		if m.Buckets[j] >= half {
-			b = 1
-		}
-		ss[b] += float64(v) * float64(v)
+		vals = append(vals, v)
+		ss[b2i(j >= nWord)] += float64(v) * float64(v)
 	}
 	sc := blockScales(m.Features.CharWeight, ss)
-	for i, j := range s.touched {
-		b := 0
-		if m.Buckets[j] >= half {
-			b = 1
-		}
-		s.vals[i] *= sc[b]
+	for i, j := range touched {
+		vals[i] *= sc[b2i(j >= nWord)]
 	}
+	s.touched, s.vals = touched, vals
+}
+
+// logTF[k] is 1+ln(k), the sublinear term frequency of small counts.
+var logTF = func() (t [256]float32) {
+	for k := 1; k < len(t); k++ {
+		t[k] = 1 + float32(math.Log(float64(k)))
+	}
+	return t
+}()
+
+func sublinearTF(tf float32) float32 {
+	if k := int(tf); k < len(logTF) && float32(k) == tf {
+		return logTF[k]
+	}
+	return 1 + float32(math.Log(float64(tf)))
 }
 
 // blockScales returns the factors that L2-normalise each block, weight the

@@ -173,12 +173,12 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 				}
 			}
 			touched = touched[:0]
-			ex.extract(examples[i].Text, func(idx uint32, _ int) {
+			for _, idx := range ex.extract(examples[i].Text) {
 				if cnt[idx] == 0 {
 					touched = append(touched, idx)
 				}
 				cnt[idx]++
-			})
+			}
 			slices.Sort(touched)
 			ix := make([]uint32, len(touched))
 			cs := make([]float32, len(touched))
@@ -240,7 +240,7 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 			}
 			tf := docCnt[i][k]
 			if f.Sublinear {
-				tf = 1 + float32(math.Log(float64(tf)))
+				tf = sublinearTF(tf)
 			}
 			v := tf * idf[j]
 			d.cols = append(d.cols, j)
