@@ -1,6 +1,7 @@
 package ticket
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -132,18 +133,55 @@ func (u *Update) IsEmpty() bool {
 }
 
 // SearchCriteria selects tickets. Zero fields do not filter. Queue, State and
-// Owner match by id or by name. UpdatedSince keeps tickets changed at or after
-// that time. Results are ordered oldest first (by creation), so that a backlog
-// is worked in arrival order, and paged by Limit and Offset.
+// Owner match by id or by name. UpdatedSince and CreatedSince keep tickets
+// changed or created at or after that time; UpdatedBefore and CreatedBefore
+// keep those changed or created strictly before it. CustomFields keeps
+// tickets whose custom (dynamic) field of each name equals the value
+// exactly; an empty value is refused, and a help desk whose search cannot
+// filter on custom fields refuses the criteria with ErrValidation rather
+// than ignoring it. Results are ordered oldest first (by creation), so that
+// a backlog is worked in arrival order, and paged by Limit and Offset.
 type SearchCriteria struct {
-	ID           string    `json:"id,omitempty" yaml:"id"`
-	Subject      string    `json:"subject,omitempty" yaml:"subject"` // substring, case-insensitive
-	Queue        *Entity   `json:"queue,omitempty" yaml:"queue"`
-	State        *Entity   `json:"state,omitempty" yaml:"state"`
-	Owner        *Entity   `json:"owner,omitempty" yaml:"owner"`
-	UpdatedSince time.Time `json:"updated_since,omitzero" yaml:"updated_since"`
-	Limit        int       `json:"limit,omitempty" yaml:"limit"`
-	Offset       int       `json:"offset,omitempty" yaml:"offset"`
+	ID            string            `json:"id,omitempty" yaml:"id"`
+	Subject       string            `json:"subject,omitempty" yaml:"subject"` // substring, case-insensitive
+	Queue         *Entity           `json:"queue,omitempty" yaml:"queue"`
+	State         *Entity           `json:"state,omitempty" yaml:"state"`
+	Owner         *Entity           `json:"owner,omitempty" yaml:"owner"`
+	UpdatedSince  time.Time         `json:"updated_since,omitzero" yaml:"updated_since"`
+	UpdatedBefore time.Time         `json:"updated_before,omitzero" yaml:"updated_before"`
+	CreatedSince  time.Time         `json:"created_since,omitzero" yaml:"created_since"`
+	CreatedBefore time.Time         `json:"created_before,omitzero" yaml:"created_before"`
+	CustomFields  map[string]string `json:"custom_fields,omitempty" yaml:"custom_fields"`
+	Limit         int               `json:"limit,omitempty" yaml:"limit"`
+	Offset        int               `json:"offset,omitempty" yaml:"offset"`
+}
+
+// CheckCustomFields reports the first custom-field filter that cannot be
+// sent: an empty name or an empty value. Adapters call it before searching.
+func (c *SearchCriteria) CheckCustomFields(op string) error {
+	for _, k := range sortedKeys(c.CustomFields) {
+		switch {
+		case strings.TrimSpace(k) == "":
+			return &Error{Op: op, Kind: ErrValidation, Field: "custom_fields", Message: "a custom field filter needs a field name"}
+		case c.CustomFields[k] == "":
+			return &Error{Op: op, Kind: ErrValidation, Field: "custom_fields." + k,
+				Message: "an empty value is not a filter (custom_fields matches a value exactly); remove the entry"}
+		}
+	}
+	return nil
+}
+
+// SortedCustomFields returns the custom-field filter names in order, so
+// adapters build the same query every time.
+func (c *SearchCriteria) SortedCustomFields() []string { return sortedKeys(c.CustomFields) }
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // UnmarshalText lets a config write `queue: Billing` for {name: Billing}.

@@ -131,8 +131,25 @@ func filter(c ticket.SearchCriteria) (clause string, args []any, ok bool) {
 	where, args = entityCond(where, args, "t.queue_id", kindQueue, c.Queue)
 	where, args = entityCond(where, args, "t.state_id", kindState, c.State)
 	where, args = entityCond(where, args, "t.owner_id", kindCustomer, c.Owner)
-	if !c.UpdatedSince.IsZero() {
-		where, args = append(where, "t.updated_at >= ?"), append(args, fmtTime(c.UpdatedSince))
+	for _, tc := range []struct {
+		cond string
+		at   time.Time
+	}{
+		{"t.updated_at >= ?", c.UpdatedSince}, {"t.updated_at < ?", c.UpdatedBefore},
+		{"t.created_at >= ?", c.CreatedSince}, {"t.created_at < ?", c.CreatedBefore},
+	} {
+		if !tc.at.IsZero() {
+			where, args = append(where, tc.cond), append(args, fmtTime(tc.at))
+		}
+	}
+	// A custom field matches when its value, as text, equals the filter:
+	// strings as they are, numbers as JSON writes them, booleans as
+	// true/false, and a list when one of its elements does (multi-select).
+	for _, k := range c.SortedCustomFields() {
+		where = append(where, `EXISTS (SELECT 1 FROM json_each(t.custom_fields) f WHERE f.key = ? AND (
+			`+cfText("f")+` = ? OR (f.type = 'array' AND EXISTS (
+				SELECT 1 FROM json_each(f.value) e WHERE `+cfText("e")+` = ?))))`)
+		args = append(args, k, c.CustomFields[k], c.CustomFields[k])
 	}
 	if len(where) == 0 {
 		return "", nil, true
@@ -140,10 +157,21 @@ func filter(c ticket.SearchCriteria) (clause string, args []any, ok bool) {
 	return "\nWHERE " + strings.Join(where, " AND "), args, true
 }
 
+// cfText renders a json_each row's scalar value as the text a custom-field
+// filter compares with ("" for objects, arrays and null, which never match).
+func cfText(alias string) string {
+	return `(CASE ` + alias + `.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false'
+		WHEN 'text' THEN ` + alias + `.value WHEN 'integer' THEN CAST(` + alias + `.value AS TEXT)
+		WHEN 'real' THEN CAST(` + alias + `.value AS TEXT) ELSE NULL END)`
+}
+
 // FindTickets returns the tickets matching c, oldest first, with their
 // first message as Body and without notes.
 func (s *Store) FindTickets(ctx context.Context, c ticket.SearchCriteria) ([]ticket.Ticket, error) {
 	const op = "finding tickets"
+	if err := c.CheckCustomFields(op); err != nil {
+		return nil, err
+	}
 	where, args, ok := filter(c)
 	if !ok {
 		return nil, nil
@@ -605,6 +633,9 @@ func (s *Store) AddNote(ctx context.Context, id string, n ticket.Note) (*ticket.
 
 // Count returns how many tickets match c (Limit and Offset ignored).
 func (s *Store) Count(ctx context.Context, c ticket.SearchCriteria) (int, error) {
+	if err := c.CheckCustomFields("counting tickets"); err != nil {
+		return 0, err
+	}
 	where, args, ok := filter(c)
 	if !ok {
 		return 0, nil
