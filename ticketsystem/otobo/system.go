@@ -155,16 +155,69 @@ func (c *Client) queryFor(sc ticket.SearchCriteria) (q Query, ownerName string) 
 		q.Title = "*" + sc.Subject + "*"
 	}
 	q.ChangedAfter = sc.UpdatedSince
+	// The GI compares whole seconds and both of its bounds are inclusive:
+	// "since t" is NewerDate ceil(t), "before t" is OlderDate of the last
+	// whole second before t.
+	q.CreatedAfter = ceilSecond(sc.CreatedSince)
+	q.CreatedBefore = lastSecondBefore(sc.CreatedBefore)
+	q.ChangedBefore = lastSecondBefore(sc.UpdatedBefore)
+	for _, name := range sc.SortedCustomFields() {
+		q.DynamicFields = append(q.DynamicFields, DynamicFieldFilter{Name: name, Equals: []string{sc.CustomFields[name]}})
+	}
 	if sc.Limit > 0 && ownerName == "" {
 		q.Limit = sc.Offset + sc.Limit
 	}
 	return q, ownerName
 }
 
+func ceilSecond(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	if f := t.Truncate(time.Second); !f.Equal(t) {
+		return f.Add(time.Second)
+	}
+	return t
+}
+
+func lastSecondBefore(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Add(-time.Nanosecond).Truncate(time.Second)
+}
+
+// checkSearchable refuses criteria the configured search route cannot
+// carry: dynamic-field filters need a JSON body, which a GET route never
+// has (the GI ignores the body of a GET and silently drops
+// DynamicField_X=value from a query string).
+func (c *Client) checkSearchable(sc ticket.SearchCriteria) error {
+	const op = "finding tickets"
+	if err := sc.CheckCustomFields(op); err != nil {
+		return err
+	}
+	if len(sc.CustomFields) == 0 || sc.ID != "" {
+		return nil
+	}
+	rt, ok := c.routes[OpTicketSearch]
+	if ok && (rt.Method == "GET" || rt.Method == "DELETE") {
+		return &ticket.Error{Op: op, Kind: ticket.ErrValidation, Field: "custom_fields",
+			Message: fmt.Sprintf("the TicketSearch route %s cannot filter by dynamic fields (a GET request carries no JSON body); "+
+				"use route_preset znuny7 (POST /Ticket/Search) or add a POST search route under routes, e.g. "+
+				"{TicketSearch: 'POST /Ticket/Search'}, to the web service and the config", rt)}
+	}
+	return nil
+}
+
 // FindTickets searches, then fetches the matching tickets with their
 // articles in batches (TicketGetList, or TicketGet with a comma-separated
-// id list) with bounded concurrency. Body is the first article.
+// id list) with bounded concurrency. Body is the first article. Custom
+// fields are dynamic fields (exact match), which only a POST search route
+// can filter by; on a GET route they are refused with ErrValidation.
 func (c *Client) FindTickets(ctx context.Context, sc ticket.SearchCriteria) ([]ticket.Ticket, error) {
+	if err := c.checkSearchable(sc); err != nil {
+		return nil, err
+	}
 	if sc.ID != "" {
 		t, err := c.GetTicket(ctx, sc.ID)
 		if errors.Is(err, ticket.ErrNotFound) {
@@ -216,9 +269,45 @@ func filterTickets(ts []ticket.Ticket, sc ticket.SearchCriteria, ownerName strin
 		if sc.Queue != nil && !sc.Queue.IsZero() && !sc.Queue.Matches(t.Queue) {
 			continue
 		}
+		if !inWindow(t.CreatedAt, sc.CreatedSince, sc.CreatedBefore) || !inWindow(t.UpdatedAt, sc.UpdatedSince, sc.UpdatedBefore) {
+			continue
+		}
+		if !customFieldsMatch(t.CustomFields, sc.CustomFields) {
+			continue
+		}
 		out = append(out, t)
 	}
 	return out
+}
+
+func inWindow(at, since, before time.Time) bool {
+	return (since.IsZero() || !at.Before(since)) && (before.IsZero() || at.Before(before))
+}
+
+// customFieldsMatch checks dynamic-field values on the client: a value, or
+// one element of a multiselect, equals the wanted one.
+func customFieldsMatch(have map[string]any, want map[string]string) bool {
+	for k, w := range want {
+		switch v := have[k].(type) {
+		case string:
+			if v != w {
+				return false
+			}
+		case []string:
+			if !slices.Contains(v, w) {
+				return false
+			}
+		case []any:
+			if !slices.ContainsFunc(v, func(e any) bool { return scalar(e) == w }) {
+				return false
+			}
+		default:
+			if v == nil || scalar(v) != w {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // FindFirstTicket returns the oldest matching ticket, or ErrNotFound.

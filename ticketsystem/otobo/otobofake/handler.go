@@ -218,6 +218,14 @@ func list(v any) []string {
 	switch x := v.(type) {
 	case nil:
 		return nil
+	case []string: // a multiselect dynamic field as the fake stores it
+		var out []string
+		for _, e := range x {
+			if s := strings.TrimSpace(e); s != "" {
+				out = append(out, s)
+			}
+		}
+		return out
 	case []any:
 		var out []string
 		for _, e := range x {
