@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,11 +25,17 @@ const (
 
 // FindTickets maps c to the search query language when it filters by
 // queue, state or owner and the wanted window fits the 300 results search
-// can reach; otherwise it walks the list endpoint (oldest first, 100 per
-// page, following Link rel=next) and filters on the client. Subject and the
-// exact UpdatedSince are always checked on the client.
+// can reach, and always when it filters by creation time, updated_before or
+// custom fields (the list endpoint knows only updated_since); otherwise it
+// walks the list endpoint (oldest first, 100 per page, following Link
+// rel=next) and filters on the client. The search language compares dates
+// by day and strings case-insensitively, so Subject, the exact times and
+// the exact custom-field values are always checked on the client.
 func (c *Client) FindTickets(ctx context.Context, cr ticket.SearchCriteria) ([]ticket.Ticket, error) {
 	const op = "finding tickets"
+	if err := checkCustomFields(op, cr); err != nil {
+		return nil, err
+	}
 	if cr.ID != "" {
 		t, err := c.getTicket(ctx, op, cr.ID, false)
 		if errors.Is(err, ticket.ErrNotFound) {
@@ -96,12 +103,44 @@ func (c *Client) resolveFilter(ctx context.Context, op string, cr ticket.SearchC
 	return f, nil
 }
 
+// cfName is a custom field's API name as the search language takes it.
+var cfName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+// checkCustomFields refuses custom-field filters the search language cannot
+// express: names other than API names (cf_...), and values holding a quote
+// or backslash (the language has no escapes).
+func checkCustomFields(op string, cr ticket.SearchCriteria) error {
+	if err := cr.CheckCustomFields(op); err != nil {
+		return err
+	}
+	for _, k := range cr.SortedCustomFields() {
+		if !cfName.MatchString(k) {
+			return &ticket.Error{Op: op, Kind: ticket.ErrValidation, Field: "custom_fields." + k,
+				Message: "not a Freshdesk custom field API name (letters, digits and _, usually starting with cf_; see GET /api/v2/ticket_fields)"}
+		}
+		if strings.ContainsAny(cr.CustomFields[k], `'"\`) {
+			return &ticket.Error{Op: op, Kind: ticket.ErrValidation, Field: "custom_fields." + k,
+				Message: "the Freshdesk search language cannot express a value with quotes or backslashes"}
+		}
+	}
+	return nil
+}
+
+// needsSearch reports criteria the list endpoint cannot filter by.
+func needsSearch(cr ticket.SearchCriteria) bool {
+	return !cr.CreatedSince.IsZero() || !cr.CreatedBefore.IsZero() || !cr.UpdatedBefore.IsZero() || len(cr.CustomFields) > 0
+}
+
 // useSearch: server-side filtering pays off when there is a filter and the
-// window (offset+limit) fits in the 10 pages of 30 that search reaches.
+// window (offset+limit) fits in the 10 pages of 30 that search reaches. The
+// filters the list endpoint lacks always go to search (unless find_via is
+// list, which reads every ticket and filters on the client).
 func (c *Client) useSearch(cr ticket.SearchCriteria, f filter) bool {
 	switch {
 	case c.findVia == "list":
 		return false
+	case needsSearch(cr):
+		return true
 	case f.group == nil && f.status == nil && f.agent == nil:
 		return false
 	case c.findVia == "search":
@@ -120,6 +159,20 @@ func matches(t *Ticket, cr ticket.SearchCriteria, f *filter) bool {
 	}
 	if !cr.UpdatedSince.IsZero() && t.UpdatedAt.Before(cr.UpdatedSince) {
 		return false
+	}
+	if !cr.UpdatedBefore.IsZero() && !t.UpdatedAt.Before(cr.UpdatedBefore) {
+		return false
+	}
+	if !cr.CreatedSince.IsZero() && t.CreatedAt.Before(cr.CreatedSince) {
+		return false
+	}
+	if !cr.CreatedBefore.IsZero() && !t.CreatedAt.Before(cr.CreatedBefore) {
+		return false
+	}
+	for k, want := range cr.CustomFields {
+		if v, ok := t.CustomFields[k]; !ok || v == nil || fmt.Sprint(v) != want {
+			return false
+		}
 	}
 	if f != nil {
 		if f.group != nil && (t.GroupID == nil || *t.GroupID != *f.group) {
@@ -185,13 +238,28 @@ func searchQuery(cr ticket.SearchCriteria, f filter) (string, error) {
 	if f.agent != nil {
 		terms = append(terms, "agent_id:"+strconv.FormatInt(*f.agent, 10))
 	}
+	// Dates only, and both bounds include their day: the exact time is
+	// checked on the client. "Before t" asks for the day of the last
+	// instant before t.
+	day := func(t time.Time) string { return quote(t.UTC().Format("2006-01-02")) }
 	if !cr.UpdatedSince.IsZero() {
-		// Dates only: the exact time is checked on the client.
-		terms = append(terms, "updated_at:>"+quote(cr.UpdatedSince.UTC().Format("2006-01-02")))
+		terms = append(terms, "updated_at:>"+day(cr.UpdatedSince))
+	}
+	if !cr.UpdatedBefore.IsZero() {
+		terms = append(terms, "updated_at:<"+day(cr.UpdatedBefore.Add(-time.Nanosecond)))
+	}
+	if !cr.CreatedSince.IsZero() {
+		terms = append(terms, "created_at:>"+day(cr.CreatedSince))
+	}
+	if !cr.CreatedBefore.IsZero() {
+		terms = append(terms, "created_at:<"+day(cr.CreatedBefore.Add(-time.Nanosecond)))
+	}
+	for _, k := range cr.SortedCustomFields() {
+		terms = append(terms, k+":"+quote(cr.CustomFields[k]))
 	}
 	q := `"` + strings.Join(terms, " AND ") + `"`
 	if len(q) > maxQueryLen {
-		return "", fmt.Errorf("search query is %d characters, Freshdesk allows %d", len(q), maxQueryLen)
+		return "", fmt.Errorf("search query is %d characters, Freshdesk allows %d: filter by fewer or shorter custom fields", len(q), maxQueryLen)
 	}
 	return q, nil
 }

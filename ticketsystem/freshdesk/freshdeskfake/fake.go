@@ -108,8 +108,30 @@ type Server struct {
 	fail429   int
 	failAfter int
 	failCode  int
+	hooks     []Hook
 	// pendingLink is the Link header of the response being built.
 	pendingLink string
+}
+
+// Hook runs for every authenticated request before it is routed. A
+// non-zero status answers the request with it and body (nil: no body)
+// instead; the request is counted in Stats either way. Hooks run with the
+// server locked: they must not call the Server's methods, and they must
+// not read the request body.
+type Hook func(r *http.Request) (status int, body any)
+
+// Use adds a hook, e.g. to make writes to one ticket fail:
+//
+//	fake.Use(func(r *http.Request) (int, any) {
+//		if r.Method == http.MethodPut && r.URL.Path == "/api/v2/tickets/7" {
+//			return 500, nil
+//		}
+//		return 0, nil
+//	})
+func (s *Server) Use(h Hook) {
+	s.mu.Lock()
+	s.hooks = append(s.hooks, h)
+	s.mu.Unlock()
 }
 
 // New starts a fake.
@@ -271,6 +293,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if user, _, ok := basicAuth(r); !ok || user != s.o.APIKey {
 		writeJSON(w, 401, map[string]string{"code": "invalid_credentials", "message": "You have to be logged in to perform this action."})
 		return
+	}
+	for _, hk := range s.hooks {
+		if st, b := hk(r); st != 0 {
+			if b == nil {
+				w.WriteHeader(st)
+			} else {
+				writeJSON(w, st, b)
+			}
+			return
+		}
 	}
 	s.pendingLink = ""
 	status, body, aerr := s.route(r, now)
