@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -130,10 +132,73 @@ func (c *Client) searchQuery(cr ticket.SearchCriteria) string {
 	if cr.Subject != "" {
 		terms = append(terms, "title:"+quoteES(cr.Subject))
 	}
-	if !cr.UpdatedSince.IsZero() {
-		terms = append(terms, "updated_at:>="+cr.UpdatedSince.UTC().Format(time.RFC3339))
+	// Whole seconds, widened (since: down, before: up); the exact bounds
+	// are checked on the client.
+	ceil := func(t time.Time) time.Time {
+		if f := t.Truncate(time.Second); !f.Equal(t) {
+			return f.Add(time.Second)
+		}
+		return t
+	}
+	for _, r := range []struct {
+		term string
+		at   time.Time
+	}{
+		{"updated_at:>=", cr.UpdatedSince}, {"updated_at:<", ceil(cr.UpdatedBefore)},
+		{"created_at:>=", cr.CreatedSince}, {"created_at:<", ceil(cr.CreatedBefore)},
+	} {
+		if !r.at.IsZero() {
+			terms = append(terms, r.term+r.at.UTC().Format(time.RFC3339))
+		}
+	}
+	for _, k := range cr.SortedCustomFields() {
+		terms = append(terms, k+":"+quoteES(cr.CustomFields[k]))
 	}
 	return strings.Join(terms, " AND ")
+}
+
+// attrName is a Zammad object attribute name (Object Manager allows
+// lower-case letters, digits and _).
+var attrName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+// checkCustomFields refuses custom-field filters that are not object
+// attribute names (they would change the query's meaning), or empty.
+func checkCustomFields(op string, cr ticket.SearchCriteria) error {
+	if err := cr.CheckCustomFields(op); err != nil {
+		return err
+	}
+	for _, k := range cr.SortedCustomFields() {
+		if !attrName.MatchString(k) {
+			return &ticket.Error{Op: op, Kind: ticket.ErrValidation, Field: "custom_fields." + k,
+				Message: "not a Zammad object attribute name (letters, digits and _, as in Admin -> Objects -> Ticket)"}
+		}
+	}
+	return nil
+}
+
+func inWindow(at, since, before time.Time) bool {
+	return (since.IsZero() || !at.Before(since)) && (before.IsZero() || at.Before(before))
+}
+
+// customMatch compares attribute values exactly, as text (search itself
+// is case-insensitive and analysed); a multi-select matches when one of
+// its values does.
+func customMatch(have map[string]any, want map[string]string) bool {
+	for k, w := range want {
+		switch v := have[k].(type) {
+		case nil:
+			return false
+		case []any:
+			if !slices.ContainsFunc(v, func(e any) bool { return e != nil && fmt.Sprint(e) == w }) {
+				return false
+			}
+		default:
+			if fmt.Sprint(v) != w {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func entityMatch(want *ticket.Entity, id int64, name string) bool {
@@ -145,7 +210,8 @@ func entityMatch(want *ticket.Entity, id int64, name string) bool {
 
 func matches(t *Ticket, cr ticket.SearchCriteria) bool {
 	return (cr.Subject == "" || strings.Contains(strings.ToLower(t.Title), strings.ToLower(cr.Subject))) &&
-		(cr.UpdatedSince.IsZero() || !t.UpdatedAt.Before(cr.UpdatedSince)) &&
+		inWindow(t.UpdatedAt, cr.UpdatedSince, cr.UpdatedBefore) && inWindow(t.CreatedAt, cr.CreatedSince, cr.CreatedBefore) &&
+		customMatch(t.Custom, cr.CustomFields) &&
 		entityMatch(cr.Queue, t.GroupID, t.Group) && entityMatch(cr.State, t.StateID, t.State) &&
 		(cr.Owner == nil || cr.Owner.IsZero() || cr.Owner.Matches(ent(t.OwnerID, t.Owner)))
 }
@@ -179,6 +245,9 @@ func decodeTickets(b []byte) ([]Ticket, error) {
 // reads each ticket's first article as its body.
 func (c *Client) FindTickets(ctx context.Context, cr ticket.SearchCriteria) ([]ticket.Ticket, error) {
 	const op = "finding tickets"
+	if err := checkCustomFields(op, cr); err != nil {
+		return nil, err
+	}
 	if cr.ID != "" {
 		id, err := checkID(op, cr.ID)
 		if err != nil {

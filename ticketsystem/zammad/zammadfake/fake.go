@@ -61,6 +61,7 @@ type Server struct {
 	Prios    map[int64]string
 	Users    map[int64]string // id -> login
 	requests map[string]int
+	hooks    []Hook
 }
 
 // New starts a fake with Zammad's default reference data plus groups
@@ -145,7 +146,24 @@ type zerr struct {
 
 func fail(status int, msg string) *zerr { return &zerr{status, msg} }
 
-var reID = regexp.MustCompile(`/\d+`)
+var (
+	reID   = regexp.MustCompile(`/\d+`)
+	reAttr = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+)
+
+// Hook runs for every authenticated request before it is routed. A
+// non-zero status answers the request with {error, error_human: msg}
+// instead; the request is counted in Requests either way. Hooks run with
+// the server locked: they must not call the Server's methods or read the
+// request body.
+type Hook func(r *http.Request) (status int, msg string)
+
+// Use adds a hook, e.g. to make the note on one ticket fail.
+func (s *Server) Use(h Hook) {
+	s.mu.Lock()
+	s.hooks = append(s.hooks, h)
+	s.mu.Unlock()
+}
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -172,6 +190,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeErr(w, fail(401, "Not authorized"))
 		return
+	}
+	for _, h := range s.hooks {
+		if st, msg := h(r); st != 0 {
+			writeErr(w, fail(st, msg))
+			return
+		}
 	}
 	status, body, e := s.route(r)
 	if e != nil {
@@ -572,14 +596,50 @@ func parseQuery(q string, s *Server) (func(*Ticket) bool, error) {
 			p = id(func(t *Ticket) int64 { return t.OwnerID })
 		case "title":
 			p = func(t *Ticket) bool { return strings.Contains(strings.ToLower(t.Title), strings.ToLower(v)) }
-		case "updated_at":
-			ts, err := time.Parse(time.RFC3339, strings.TrimPrefix(v, ">="))
-			if err != nil {
-				return nil, fmt.Errorf("bad date %q", v)
+		case "updated_at", "created_at":
+			get := func(t *Ticket) time.Time { return t.UpdatedAt }
+			if f == "created_at" {
+				get = func(t *Ticket) time.Time { return t.CreatedAt }
 			}
-			p = func(t *Ticket) bool { return !t.UpdatedAt.Before(ts) }
+			op := ""
+			for _, o := range []string{">=", "<=", ">", "<"} {
+				if strings.HasPrefix(v, o) {
+					op, v = o, v[len(o):]
+					break
+				}
+			}
+			ts, err := time.Parse(time.RFC3339, v)
+			if err != nil || op == "" {
+				return nil, fmt.Errorf("bad date range %q", term)
+			}
+			p = func(t *Ticket) bool {
+				at := get(t)
+				switch op {
+				case ">=":
+					return !at.Before(ts)
+				case "<=":
+					return !at.After(ts)
+				case ">":
+					return at.After(ts)
+				}
+				return at.Before(ts)
+			}
 		default:
-			return nil, fmt.Errorf("unknown field %q", f)
+			if !reAttr.MatchString(f) {
+				return nil, fmt.Errorf("unknown field %q", f)
+			}
+			// A custom object attribute: case-insensitive, as Elasticsearch
+			// matches a keyword; a list matches when one element does.
+			p = func(t *Ticket) bool {
+				switch x := t.Custom[f].(type) {
+				case nil:
+					return false
+				case []any:
+					return slices.ContainsFunc(x, func(e any) bool { return strings.EqualFold(fmt.Sprint(e), v) })
+				default:
+					return strings.EqualFold(fmt.Sprint(x), v)
+				}
+			}
 		}
 		preds = append(preds, p)
 	}
