@@ -95,6 +95,9 @@ func main() {
 	flag.IntVar(&d.BatchSize, "batch", d.BatchSize, "sgd batch size")
 	flag.BoolVar(&d.Average, "average", d.Average, "sgd tail averaging")
 	flag.BoolVar(&d.Refit, "refit", d.Refit, "refit on all data after calibration")
+	flag.IntVar(&d.RefitEpochs, "refit-epochs", d.RefitEpochs, "sgd epochs of the refit continuing the calibrated fit (-1: refit from scratch)")
+	flag.Int64Var(&d.Seed, "seed", d.Seed, "training seed")
+	cv := flag.Int("cv", 0, "instead of the test split, report the mean macro-F1 of a stratified k-fold cross-validation on the training split (for choosing settings without looking at the test split)")
 	reps := flag.Int("predict-reps", 3, "repeat the test set this many times when timing prediction")
 	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
 	flag.Parse()
@@ -118,6 +121,16 @@ func main() {
 		*name = filepath.Base(*split)
 	}
 	for _, t := range splitComma(*targets) {
+		if *cv > 1 {
+			res, err := crossValidate(*split, t, d, *cv)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "linear-bench:", err)
+				os.Exit(1)
+			}
+			b, _ := json.Marshal(res)
+			fmt.Println(string(b))
+			continue
+		}
 		res, err := run(*split, *name, t, d, *reps)
 		if err != nil {
 			pprof.StopCPUProfile()
@@ -235,6 +248,71 @@ func run(dir, name, target string, opts linear.TrainOptions, reps int) (*result,
 		TrainS: round4(trainS), PredictMS: round4(1000 * el / n), TicketsPerS: float64(int(n / el)),
 		TrainCPUS: round4(trainCPU), PredictCPUMS: round4(1000 * elCPU / n), TicketsPerCPUS: float64(int(n / elCPU)),
 		ModelBytes: int(st.Size()), LoadMS: loadMS, AccByLang: byLang, HeldOutTrain: m.Meta.Metrics}, nil
+}
+
+// crossValidate scores opts by stratified k-fold cross-validation on the
+// training rows only: each class's rows are dealt round-robin to the folds.
+func crossValidate(dir, target string, opts linear.TrainOptions, k int) (map[string]any, error) {
+	rows, err := readSplit(filepath.Join(dir, target+".csv"))
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]int{}
+	var train []linear.Example
+	var fold []int
+	for _, r := range rows {
+		if r.split != "train" {
+			continue
+		}
+		fold = append(fold, seen[r.label]%k)
+		seen[r.label]++
+		train = append(train, linear.Example{Text: r.text, Label: r.label})
+	}
+	var f1s, accs []float64
+	var cpu float64
+	for f := 0; f < k; f++ {
+		var tr []linear.Example
+		var te []linear.Example
+		for i, e := range train {
+			if fold[i] == f {
+				te = append(te, e)
+			} else {
+				tr = append(tr, e)
+			}
+		}
+		c0 := cpuTime()
+		m, err := linear.Train(context.Background(), tr, opts)
+		if err != nil {
+			return nil, err
+		}
+		cpu += cpuTime() - c0
+		lix := map[string]int{}
+		for i, l := range m.Labels {
+			lix[l] = i
+		}
+		var y, p []int
+		ok := 0.0
+		for _, e := range te {
+			yi, known := lix[e.Label]
+			pi, _ := m.PredictLabel(e.Text)
+			if known {
+				y, p = append(y, yi), append(p, pi)
+			}
+			if known && yi == pi {
+				ok++
+			}
+		}
+		f1s = append(f1s, linear.MacroF1(y, p, len(m.Labels)))
+		accs = append(accs, ok/float64(len(te)))
+	}
+	mean := func(v []float64) float64 {
+		s := 0.0
+		for _, x := range v {
+			s += x
+		}
+		return round4(s / float64(len(v)))
+	}
+	return map[string]any{"target": target, "cv": k, "cv_macro_f1": mean(f1s), "cv_accuracy": mean(accs), "train_cpu_s_per_fold": round4(cpu / float64(k)), "fold_macro_f1": f1s}, nil
 }
 
 // cpuTime is the user+system CPU time of the process in seconds.

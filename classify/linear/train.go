@@ -50,11 +50,15 @@ type TrainOptions struct {
 	// the final model is then refit on all examples. Negative disables
 	// calibration (temperature 1).
 	Holdout float64 `json:"holdout"`
-	// Refit retrains on all examples after calibration (twice the time);
-	// otherwise the model fitted without the held-out slice is kept, and
-	// its held-out metrics describe exactly the shipped model.
-	Refit bool  `json:"refit"`
-	Seed  int64 `json:"seed"`
+	// Refit trains on all examples after calibration; otherwise the model
+	// fitted without the held-out slice is kept, and its held-out metrics
+	// describe exactly the shipped model. With the sgd solver and
+	// RefitEpochs > 0 the calibrated fit continues for RefitEpochs epochs
+	// over all examples (the default, 2); RefitEpochs < 0 refits from
+	// scratch (twice the time).
+	Refit       bool  `json:"refit"`
+	RefitEpochs int   `json:"refit_epochs"`
+	Seed        int64 `json:"seed"`
 	// Workers is the number of goroutines (default GOMAXPROCS). Results do
 	// not depend on it.
 	Workers int `json:"-"`
@@ -64,7 +68,7 @@ type TrainOptions struct {
 
 // DefaultTrainOptions are the settings chosen by measurement (bench/linear).
 func DefaultTrainOptions() TrainOptions {
-	return TrainOptions{Features: DefaultFeatures(), C: 1, ClassWeight: "balanced", MaxIter: 100, Solver: "sgd", Epochs: 10, LearningRate: 0.5, BatchSize: 32, Average: true, Refit: true, Tol: 1e-4, Holdout: 0.1, Seed: 42}
+	return TrainOptions{Features: DefaultFeatures(), C: 1, ClassWeight: "balanced", MaxIter: 100, Solver: "sgd", Epochs: 10, LearningRate: 0.5, BatchSize: 32, Average: true, Refit: true, RefitEpochs: 2, Tol: 1e-4, Holdout: 0.1, Seed: 42}
 }
 
 func (o *TrainOptions) fill() {
@@ -95,6 +99,9 @@ func (o *TrainOptions) fill() {
 	}
 	if o.BatchSize == 0 {
 		o.BatchSize = d.BatchSize
+	}
+	if o.RefitEpochs == 0 {
+		o.RefitEpochs = d.RefitEpochs
 	}
 	if o.Holdout == 0 {
 		o.Holdout = d.Holdout
@@ -179,7 +186,6 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 				}
 				cnt[idx]++
 			}
-			slices.Sort(touched)
 			ix := make([]uint32, len(touched))
 			cs := make([]float32, len(touched))
 			for k, t := range touched {
@@ -202,40 +208,48 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 	progress("featurize", n, n)
 
 	// 2. Document frequencies, pruning, idf (scikit-learn's smooth idf).
-	df := map[uint32]int32{}
+	// df is dense over the hash space, then reused as the remap table.
+	df := make([]int32, 1<<f.HashBits)
+	nnz := 0
 	for _, ix := range docIdx {
 		for _, b := range ix {
 			df[b]++
 		}
+		nnz += len(ix)
 	}
 	minDF := int32(max(1, f.MinDF))
-	buckets := make([]uint32, 0, len(df))
+	var buckets []uint32
 	for b, c := range df {
 		if c >= minDF {
-			buckets = append(buckets, b)
+			buckets = append(buckets, uint32(b))
 		}
 	}
-	slices.Sort(buckets)
 	if len(buckets) == 0 {
 		return nil, fmt.Errorf("%w: no feature occurs in %d or more examples", ErrTooFewExamples, minDF)
 	}
 	idf := make([]float32, len(buckets))
-	remap := make(map[uint32]int32, len(buckets))
+	remap := df
 	for j, b := range buckets {
 		idf[j] = float32(math.Log(float64(1+n)/float64(1+df[b])) + 1)
+	}
+	for b := range remap {
+		remap[b] = -1
+	}
+	for j, b := range buckets {
 		remap[b] = int32(j)
 	}
 
 	// 3. TF-IDF rows over active features, block-normalised.
 	half := uint32(1) << (f.HashBits - 1)
-	d := &dataset{n: n, nf: len(buckets), nc: len(labels), y: make([]int, n), rowPtr: make([]int, n+1)}
+	d := &dataset{n: n, nf: len(buckets), nc: len(labels), y: make([]int, n), rowPtr: make([]int, n+1),
+		cols: make([]int32, 0, nnz), vals: make([]float32, 0, nnz)}
 	for i, e := range examples {
 		d.y[i] = lix[e.Label]
 		var ss [2]float64
 		start := len(d.cols)
 		for k, b := range docIdx[i] {
-			j, ok := remap[b]
-			if !ok {
+			j := remap[b]
+			if j < 0 {
 				continue
 			}
 			tf := docCnt[i][k]
@@ -254,7 +268,9 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 		d.rowPtr[i+1] = len(d.cols)
 		docIdx[i], docCnt[i] = nil, nil
 	}
-	d.buildCSC()
+	if opts.Solver == "lbfgs" {
+		d.buildCSC() // the full-batch gradient goes by columns
+	}
 
 	// 4. Class weights.
 	d.sw = make([]float64, n)
@@ -272,7 +288,8 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 		}
 	}
 
-	// 5. Hold out a stratified slice, fit, calibrate, refit on everything.
+	// 5. Hold out a stratified slice, fit, calibrate, then continue on
+	// everything (or refit from scratch).
 	temperature := 1.0
 	metrics := map[string]float64{}
 	var w []float64
@@ -281,10 +298,18 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 	for i := range all {
 		all[i] = i
 	}
+	var st *sgd // the sgd state of the calibrated fit, continued by the refit
 	if opts.Holdout > 0 && opts.Holdout < 0.5 {
 		train, held := stratifiedSplit(d.y, len(labels), opts.Holdout, opts.Seed)
 		if len(held) >= len(labels) {
-			w, iters, err = fit(ctx, d, train, opts, nil, "fit", progress)
+			if opts.Solver == "sgd" {
+				st, err = fitSGD(ctx, d, train, opts, "fit", progress)
+				if err == nil {
+					w, iters = st.weights(), opts.Epochs
+				}
+			} else {
+				w, iters, err = fitLBFGS(ctx, d, train, opts, nil, "fit", progress)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -307,9 +332,29 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 			metrics["holdout"] = float64(len(held))
 		}
 	}
-	if w == nil || opts.Refit {
+	switch {
+	case w != nil && !opts.Refit:
+	case st != nil && opts.RefitEpochs > 0 && metrics["holdout"] >= 100:
+		// Continue the calibrated fit over all examples: the held-out
+		// slice is learnt, the temperature stays (the model moves little).
+		// On small data (a held-out slice under 100, where the temperature
+		// is clamped) a refit from scratch is cheap and keeps the
+		// calibration honest.
+		if err := st.run(ctx, all, opts.RefitEpochs, 0, "refit", progress); err != nil {
+			return nil, err
+		}
+		w = st.weights()
+		iters += opts.RefitEpochs
+	case opts.Solver == "sgd":
+		st, err := fitSGD(ctx, d, all, opts, "fit", progress)
+		if err != nil {
+			return nil, err
+		}
+		w = st.weights()
+		iters += opts.Epochs
+	default:
 		var it2 int
-		w, it2, err = fit(ctx, d, all, opts, nil, "fit", progress)
+		w, it2, err = fitLBFGS(ctx, d, all, opts, nil, "fit", progress)
 		if err != nil {
 			return nil, err
 		}
@@ -552,18 +597,6 @@ func (o *objective) eval(w, g []float64) float64 {
 		reg += v * v
 	}
 	return loss + 0.5*o.lambda*reg
-}
-
-// fit minimises the objective on rows with L-BFGS, starting from w0 (nil:
-// zeros).
-func fit(ctx context.Context, d *dataset, rows []int, opts TrainOptions, w0 []float64, stage string, progress func(string, int, int)) ([]float64, int, error) {
-	switch opts.Solver {
-	case "sgd":
-		return fitSGD(ctx, d, rows, opts, w0, stage, progress)
-	case "lbfgs":
-		return fitLBFGS(ctx, d, rows, opts, w0, stage, progress)
-	}
-	return nil, 0, fmt.Errorf("solver %q: want sgd or lbfgs", opts.Solver)
 }
 
 func fitLBFGS(ctx context.Context, d *dataset, rows []int, opts TrainOptions, w0 []float64, stage string, progress func(string, int, int)) ([]float64, int, error) {
