@@ -56,6 +56,7 @@ type desk struct {
 	writes         func() int // update, note, create and tag calls the fake served
 	failUpdatesOf  func(id string, on *atomic.Bool)
 	failureMessage string // what the injected failure says
+	fake           any    // the fake server, for desk-specific tests
 }
 
 type kind int

@@ -1,11 +1,18 @@
 package e2e_test
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/otai-dev/otai/config"
+	"github.com/otai-dev/otai/orchestrator"
+	"github.com/otai-dev/otai/pipe"
+	"github.com/otai-dev/otai/secret"
+	"github.com/otai-dev/otai/ticket"
 	"github.com/otai-dev/otai/ticketsystem/otobo/otobofake"
 )
 
@@ -56,6 +63,7 @@ func otoboDesk(t *testing.T, preset string) *desk {
 			})
 		},
 		failureMessage: "Queue move refused by ACL",
+		fake:           srv,
 	}
 }
 
@@ -68,4 +76,68 @@ func TestOneTicketFailsOTOBOClassic(t *testing.T) {
 
 func TestOneTicketFailsOTOBOZnuny7(t *testing.T) {
 	testOneTicketFails(t, otoboDesk(t, otobofake.PresetZnuny7))
+}
+
+// TestFetchByDynamicField: custom_fields in a config's search criteria
+// reach the GI as a DynamicField filter on the znuny7 preset, and are
+// refused with the fix named on the classic one (whose GET search cannot
+// carry them).
+func TestFetchByDynamicField(t *testing.T) {
+	for _, preset := range []string{otobofake.PresetZnuny7, otobofake.PresetClassic} {
+		t.Run(preset, func(t *testing.T) {
+			d := otoboDesk(t, preset)
+			w := seed(t, d)
+			srv := d.fake.(*otobofake.Server)
+			srv.AddDynamicField("AICategory")
+			hw := srv.AddTicket(otobofake.Ticket{Title: "Tagged", Queue: "Inbox", DynamicFields: map[string]any{"AICategory": "Hardware"}})
+			srv.AddTicket(otobofake.Ticket{Title: "Tagged too", Queue: "Inbox", DynamicFields: map[string]any{"AICategory": "Billing"}})
+			srv.AddTicket(otobofake.Ticket{Title: "Elsewhere", Queue: "Billing", DynamicFields: map[string]any{"AICategory": "Hardware"}})
+			yml := fmt.Sprintf(`
+services:
+%s
+pipes:
+  - id: fetch
+    use: base:FetchTicketsPipe
+    params:
+      ticket_system: desk
+      ticket_search_criteria: { queue: Inbox, custom_fields: { AICategory: Hardware }, created_before: 2999-01-01T00:00:00Z }
+orchestrator:
+  runners:
+    - { id: by-field, pipes: [fetch], triggers: [ { once: true } ] }
+`, d.service)
+			f, err := config.Parse(t.Name()+".yml", []byte(yml), config.Options{Secrets: secret.Resolver{Dir: t.TempDir()}.Lookup})
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := orchestrator.Build(context.Background(), f, orchestrator.Options{Env: map[string]any{}, DataDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer eng.Close()
+			r := w.run(t, eng)
+			if preset == otobofake.PresetClassic {
+				fs := r.Failures()
+				if len(fs) != 1 || !strings.Contains(fs[0], "custom_fields") || !strings.Contains(fs[0], "znuny7") {
+					t.Fatalf("Failures() = %q, want one naming custom_fields and the znuny7 preset", fs)
+				}
+				return
+			}
+			if r.Status != pipe.StatusSucceeded {
+				t.Fatalf("run %s: %q", r.Status, r.Failures())
+			}
+			ts, _ := r.Steps[0].Data["tickets"].([]ticket.Ticket)
+			if len(ts) != 1 || ts[0].ID != hw {
+				t.Errorf("fetched %+v, want only ticket %s", ts, hw)
+			}
+			var sent bool
+			for _, req := range srv.Requests() {
+				if req.Operation == "TicketSearch" && req.Method == "POST" && req.Data["DynamicField"] != nil {
+					sent = true
+				}
+			}
+			if !sent {
+				t.Error("no POST TicketSearch carried a DynamicField filter")
+			}
+		})
+	}
 }
