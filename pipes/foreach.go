@@ -3,6 +3,7 @@ package pipes
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -36,6 +37,10 @@ func newForEach(b registry.Build[ForEachParams]) (pipe.Pipe, error) {
 		if err != nil {
 			return pipe.Failed(fmt.Errorf("rendering params: %w", err))
 		}
+		// Work on copies: tickets usually come from an earlier pipe's
+		// result, which other tickets' steps may read while this one is
+		// updated (and which should still show the tickets as fetched).
+		p.Tickets = slices.Clone(p.Tickets)
 		conc := max(1, min(p.Concurrency, 64))
 		items := make([]pipe.ItemResult, len(p.Tickets))
 		sem := make(chan struct{}, conc)

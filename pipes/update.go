@@ -3,6 +3,8 @@ package pipes
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/otai-dev/otai/pipe"
@@ -56,7 +58,7 @@ func init() {
 				return pipe.Failed(err) // the ticket system names the operation and ticket
 			}
 			if cur != nil {
-				apply(cur, changes)
+				apply(cur, u)
 			}
 			rc.Log().Info("ticket updated", "changes", verb)
 			return pipe.Succeeded(data).WithAction("set %s", verb)
@@ -150,27 +152,39 @@ func describe(cs []Change) string {
 	return strings.Join(parts, ", ")
 }
 
-// apply mirrors the changes on the in-memory ticket, so later steps (a
-// note saying "moved to Billing") see the ticket as it now is.
-func apply(t *ticket.Ticket, cs []Change) {
-	for _, c := range cs {
-		switch c.Field {
-		case "queue":
-			t.Queue = ticket.Entity{Name: c.To}
-		case "priority":
-			t.Priority = ticket.Entity{Name: c.To}
-		case "state":
-			t.State = ticket.Entity{Name: c.To}
-		case "type":
-			t.Type = ticket.Entity{Name: c.To}
-		case "owner":
-			t.Owner = ticket.Entity{Name: c.To}
-		case "subject":
-			t.Subject = c.To
-		case "tag":
-			if strings.HasPrefix(c.To, "+") {
-				t.Tags = append(t.Tags, c.To[1:])
+// apply mirrors the written update on the in-memory ticket, so later steps
+// (a note saying "moved to Billing", a second update) see the ticket as it
+// now is. Entities are set as written (an id stays an id), removed tags go,
+// and the slices and maps are copied, not changed in place.
+func apply(t *ticket.Ticket, u ticket.Update) {
+	set := func(dst *ticket.Entity, e *ticket.Entity) {
+		if e != nil {
+			*dst = *e
+		}
+	}
+	set(&t.Queue, u.Queue)
+	set(&t.Priority, u.Priority)
+	set(&t.State, u.State)
+	set(&t.Type, u.Type)
+	set(&t.Owner, u.Owner)
+	if u.Subject != nil {
+		t.Subject = *u.Subject
+	}
+	if len(u.AddTags) > 0 || len(u.RemoveTags) > 0 {
+		tags := make([]string, 0, len(t.Tags)+len(u.AddTags))
+		for _, x := range t.Tags {
+			if !slices.ContainsFunc(u.RemoveTags, func(r string) bool { return strings.EqualFold(r, x) }) {
+				tags = append(tags, x)
 			}
 		}
+		t.Tags = append(tags, u.AddTags...)
+	}
+	if len(u.CustomFields) > 0 {
+		cf := maps.Clone(t.CustomFields)
+		if cf == nil {
+			cf = map[string]any{}
+		}
+		maps.Copy(cf, u.CustomFields)
+		t.CustomFields = cf
 	}
 }

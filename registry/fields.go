@@ -52,14 +52,17 @@ func FieldsOf(t reflect.Type) []Field {
 	var out []Field
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
-		if !sf.IsExported() {
-			continue
-		}
 		name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
 		if name == "-" {
 			continue
 		}
-		if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct {
+		embedded := sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct
+		// An embedded struct's exported fields are promoted (and settable)
+		// even when its type is unexported, as in encoding/json.
+		if !sf.IsExported() && !embedded {
+			continue
+		}
+		if embedded {
 			for _, f := range FieldsOf(sf.Type) {
 				f.Index = append([]int{i}, f.Index...)
 				out = append(out, f)
