@@ -49,6 +49,9 @@ func (e *Engine) serveRunner(ctx, work context.Context, r *Runner, stopping chan
 	running := false
 	var wg sync.WaitGroup
 	fire := func(why string) {
+		if ctx.Err() != nil { // a tick that raced with shutdown starts nothing
+			return
+		}
 		mu.Lock()
 		if running {
 			mu.Unlock()

@@ -26,11 +26,7 @@ func init() {
 		Aliases: []string{"otai_base:pipes.classification_pipes.ClassificationPipe", "base:ClassificationPipe", "base:Classify"},
 		Summary: "Classify text with a classifier service; later pipes read label, confidence, top_k, above_threshold.",
 	}, func(b registry.Build[ClassifyParams]) (pipe.Pipe, error) {
-		return pipe.Func(func(ctx context.Context, rc *pipe.Context) pipe.Result {
-			p, err := b.Params.Get(rc)
-			if err != nil {
-				return pipe.Failed(fmt.Errorf("rendering params: %w", err))
-			}
+		return withParams(b, func(ctx context.Context, rc *pipe.Context, p ClassifyParams) pipe.Result {
 			c, err := rc.Services.Classifier(p.Classifier)
 			if err != nil {
 				return pipe.Failed(err)

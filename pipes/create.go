@@ -2,7 +2,6 @@ package pipes
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/otai-dev/otai/pipe"
 	"github.com/otai-dev/otai/registry"
@@ -21,11 +20,7 @@ func init() {
 		Aliases: []string{"otai_base:pipes.ticket_system_pipes.CreateTicketPipe", "base:CreateTicket"},
 		Summary: "Create a ticket with its first message; later pipes read pipes.<id>.ticket.",
 	}, func(b registry.Build[CreateParams]) (pipe.Pipe, error) {
-		return pipe.Func(func(ctx context.Context, rc *pipe.Context) pipe.Result {
-			p, err := b.Params.Get(rc)
-			if err != nil {
-				return pipe.Failed(fmt.Errorf("rendering params: %w", err))
-			}
+		return withParams(b, func(ctx context.Context, rc *pipe.Context, p CreateParams) pipe.Result {
 			if rc.DryRun {
 				return pipe.Succeeded(map[string]any{"dry_run": true}).WithAction("would create %q", p.Ticket.Subject)
 			}
@@ -35,7 +30,7 @@ func init() {
 			}
 			t, err := sys.CreateTicket(ctx, p.Ticket)
 			if err != nil {
-				return pipe.Failed(fmt.Errorf("creating ticket: %w", err))
+				return pipe.Failed(err) // the ticket system names the operation
 			}
 			return pipe.Succeeded(map[string]any{"ticket": t, "id": t.ID}).WithAction("created ticket %s", t.ID)
 		}), nil

@@ -2,7 +2,6 @@ package pipes
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/otai-dev/otai/pipe"
 	"github.com/otai-dev/otai/registry"
@@ -21,11 +20,7 @@ func init() {
 		Aliases: []string{"otai_base:pipes.expression_pipe.ExpressionPipe", "base:Expression", "base:Decide"},
 		Summary: "Compute a value (a decision, a fallback) from the ticket and earlier results; later pipes read pipes.<id>.value.",
 	}, func(b registry.Build[ExpressionParams]) (pipe.Pipe, error) {
-		return pipe.Func(func(ctx context.Context, rc *pipe.Context) pipe.Result {
-			p, err := b.Params.Get(rc)
-			if err != nil {
-				return pipe.Failed(fmt.Errorf("evaluating: %w", err))
-			}
+		return withParams(b, func(ctx context.Context, rc *pipe.Context, p ExpressionParams) pipe.Result {
 			if p.FailIf {
 				msg := p.Message
 				if msg == "" {

@@ -12,7 +12,7 @@ import (
 // FetchParams are the params of base:FetchTicketsPipe.
 type FetchParams struct {
 	TicketSystem string                `yaml:"ticket_system" ref:"ticket_system" desc:"Id of the ticket system service to fetch from; may be left out when only one is configured."`
-	Criteria     ticket.SearchCriteria `yaml:"ticket_search_criteria" aliases:"criteria,search" desc:"Which tickets: id, subject, queue, state, owner, updated_since, limit, offset."`
+	Criteria     ticket.SearchCriteria `yaml:"ticket_search_criteria" aliases:"criteria,search" desc:"Which tickets: id, subject, queue, state, owner, created_since, created_before, updated_since, updated_before, custom_fields, limit, offset."`
 	WithNotes    bool                  `yaml:"with_notes" desc:"Also load each ticket's notes (one more request per ticket on some help desks)."`
 }
 
@@ -22,11 +22,7 @@ func init() {
 		Aliases: []string{"otai_base:pipes.ticket_system_pipes.FetchTicketsPipe", "base:FetchTickets", "base:Fetch"},
 		Summary: "Fetch tickets matching search criteria; later pipes read pipes.<id>.tickets.",
 	}, func(b registry.Build[FetchParams]) (pipe.Pipe, error) {
-		return pipe.Func(func(ctx context.Context, rc *pipe.Context) pipe.Result {
-			p, err := b.Params.Get(rc)
-			if err != nil {
-				return pipe.Failed(fmt.Errorf("rendering params: %w", err))
-			}
+		return withParams(b, func(ctx context.Context, rc *pipe.Context, p FetchParams) pipe.Result {
 			sys, err := rc.Services.TicketSystem(p.TicketSystem)
 			if err != nil {
 				return pipe.Failed(err)
@@ -36,7 +32,7 @@ func init() {
 			}
 			ts, err := sys.FindTickets(ctx, p.Criteria)
 			if err != nil {
-				return pipe.Failed(fmt.Errorf("fetching tickets from %s: %w", p.TicketSystem, err))
+				return pipe.Failed(fmt.Errorf("fetching tickets from %s: %w", systemName(p.TicketSystem), err))
 			}
 			if p.WithNotes {
 				for i := range ts {

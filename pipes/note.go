@@ -15,10 +15,9 @@ import (
 
 // NoteParams are the params of base:AddNotePipe.
 type NoteParams struct {
-	TicketSystem string    `yaml:"ticket_system" ref:"ticket_system" desc:"Id of the ticket system service; may be left out when only one is configured."`
-	TicketID     string    `yaml:"ticket_id" default:"{{ ticket.id }}" desc:"Which ticket; defaults to the current ticket of a for-each."`
-	Note         NoteInput `yaml:"note" otai:"required" desc:"The note: subject, body, content_type, internal."`
-	Once         bool      `yaml:"once" default:"true" desc:"Add the note at most once per ticket for this runner and pipe: the note carries a reference, and a retry or a second run that finds it does not write again."`
+	Target
+	Note NoteInput `yaml:"note" otai:"required" desc:"The note: subject, body, content_type, internal."`
+	Once bool      `yaml:"once" default:"true" desc:"Add the note at most once per ticket for this runner and pipe: the note carries a reference, and a retry or a second run that finds it does not write again."`
 }
 
 // NoteInput is a note as configured.
@@ -35,18 +34,11 @@ func init() {
 		Aliases: []string{"otai_base:pipes.ticket_system_pipes.AddNotePipe", "base:AddNote", "base:Note"},
 		Summary: "Add a note to a ticket: internal by default, and never twice for the same ticket and runner.",
 	}, func(b registry.Build[NoteParams]) (pipe.Pipe, error) {
-		return pipe.Func(func(ctx context.Context, rc *pipe.Context) pipe.Result {
-			p, err := b.Params.Get(rc)
-			if err != nil {
-				return pipe.Failed(fmt.Errorf("rendering params: %w", err))
-			}
-			if p.TicketID == "" {
-				return pipe.Failf("ticket_id is empty (outside a for-each, set it explicitly)")
-			}
+		return withParams(b, func(ctx context.Context, rc *pipe.Context, p NoteParams) pipe.Result {
 			if strings.TrimSpace(p.Note.Body) == "" {
 				return pipe.Skipped("the note body rendered empty")
 			}
-			sys, err := rc.Services.TicketSystem(p.TicketSystem)
+			sys, err := p.system(rc)
 			if err != nil {
 				return pipe.Failed(err)
 			}

@@ -14,9 +14,8 @@ import (
 
 // UpdateParams are the params of base:UpdateTicketPipe.
 type UpdateParams struct {
-	TicketSystem string        `yaml:"ticket_system" ref:"ticket_system" desc:"Id of the ticket system service; may be left out when only one is configured."`
-	TicketID     string        `yaml:"ticket_id" default:"{{ ticket.id }}" desc:"Which ticket; defaults to the current ticket of a for-each."`
-	Updates      ticket.Update `yaml:"updates" aliases:"updated_ticket,fields" otai:"required" desc:"What to change: queue, priority, state, type, owner, subject, add_tags, remove_tags, custom_fields. An empty name or id leaves that field alone."`
+	Target
+	Updates ticket.Update `yaml:"updates" aliases:"updated_ticket,fields" otai:"required" desc:"What to change: queue, priority, state, type, owner, subject, add_tags, remove_tags, custom_fields. An empty name or id leaves that field alone."`
 }
 
 func init() {
@@ -25,15 +24,8 @@ func init() {
 		Aliases: []string{"otai_base:pipes.ticket_system_pipes.UpdateTicketPipe", "base:UpdateTicket", "base:Update"},
 		Summary: "Change a ticket's queue, priority, state, tags or fields; unchanged fields are not written.",
 	}, func(b registry.Build[UpdateParams]) (pipe.Pipe, error) {
-		return pipe.Func(func(ctx context.Context, rc *pipe.Context) pipe.Result {
-			p, err := b.Params.Get(rc)
-			if err != nil {
-				return pipe.Failed(fmt.Errorf("rendering params: %w", err))
-			}
-			if p.TicketID == "" {
-				return pipe.Failf("ticket_id is empty (outside a for-each, set it explicitly)")
-			}
-			sys, err := rc.Services.TicketSystem(p.TicketSystem)
+		return withParams(b, func(ctx context.Context, rc *pipe.Context, p UpdateParams) pipe.Result {
+			sys, err := p.system(rc)
 			if err != nil {
 				return pipe.Failed(err)
 			}
