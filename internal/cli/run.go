@@ -27,6 +27,7 @@ func init() {
 			output  string
 			grace   time.Duration
 			runners []string
+			serve   serveFlags // --listen: status page and metrics (serve_flags.go)
 		)
 		cmd := &cobra.Command{
 			Use:   "run",
@@ -69,14 +70,21 @@ succeeded or was skipped, 1 if any ticket failed.`,
 					return failure(fmt.Errorf("%s has no runners and no pipes: nothing to run", nameOf(cf.path)))
 				}
 				ctx := cmd.Context()
+				status, err := serve.start(ctx, app) // --listen (serve_flags.go); nil when off
+				if err != nil {
+					return err
+				}
+				defer status.stop()
 				eng, closeAll, err := app.build(ctx, file, dryRun)
 				if err != nil {
 					return err
 				}
 				defer closeAll()
+				status.built(eng) // --listen
 				var results []orchestrator.RunResult
 				if once {
 					results = eng.RunAll(ctx)
+					status.record(results...) // --listen
 					printResults(app.Out, output, results)
 				} else {
 					// A second signal ends the grace period at once. The first
@@ -108,6 +116,7 @@ succeeded or was skipped, 1 if any ticket failed.`,
 					}()
 					eng.Serve(ctx, grace, func(r orchestrator.RunResult) {
 						results = append(results, r)
+						status.record(r) // --listen
 						printResults(app.Out, output, []orchestrator.RunResult{r})
 					})
 				}
@@ -125,6 +134,7 @@ succeeded or was skipped, 1 if any ticket failed.`,
 		cmd.Flags().StringVarP(&output, "output", "o", "table", "result format on stdout: table or json")
 		cmd.Flags().DurationVar(&grace, "grace", 30*time.Second, "on shutdown, how long tickets in flight may take to finish")
 		cmd.Flags().StringSliceVar(&runners, "runner", nil, "run only these runners (repeatable)")
+		serve.add(cmd) // --listen (serve_flags.go)
 		return cmd
 	})
 }

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/otai-dev/otai/internal/metrics"
+	"github.com/otai-dev/otai/orchestrator"
+	"github.com/otai-dev/otai/server"
+	"github.com/spf13/cobra"
+)
+
+// serveFlags is `otai run --listen`: the status page, /healthz, /readyz
+// and /metrics of package server (see docs/operations.md).
+type serveFlags struct{ listen string }
+
+func (f *serveFlags) add(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.listen, "listen", os.Getenv("OTAI_LISTEN"),
+		"serve a status page, /healthz, /readyz and /metrics on host:port, e.g. 127.0.0.1:9464 (env OTAI_LISTEN; default: off)")
+}
+
+// statusServer is the running server. A nil *statusServer (no --listen)
+// does nothing, so `otai run` calls its methods unconditionally.
+type statusServer struct {
+	srv *server.Server
+	app *App
+}
+
+// start validates --listen and starts listening; nil, nil without it.
+func (f *serveFlags) start(ctx context.Context, app *App) (*statusServer, error) {
+	if f.listen == "" {
+		return nil, nil
+	}
+	host, _, err := net.SplitHostPort(f.listen)
+	if err != nil {
+		return nil, usageError("--listen %q: want host:port, e.g. 127.0.0.1:9464 (%v)", f.listen, err)
+	}
+	if ip := net.ParseIP(host); host == "" || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+		app.Logger.Warn("the status page shows ticket subjects and has no login: listen on 127.0.0.1 or put it behind an authenticating proxy",
+			"listen", f.listen)
+	}
+	srv := server.New(server.Options{Addr: f.listen, Metrics: metrics.New(), Logger: app.Logger.With("component", "http"), Version: Version})
+	if err := srv.Start(ctx); err != nil {
+		return nil, envError(fmt.Errorf("--listen: %w", err))
+	}
+	return &statusServer{srv: srv, app: app}, nil
+}
+
+// built tells the server the services are built and which runners run.
+func (s *statusServer) built(eng *orchestrator.Engine) {
+	if s != nil {
+		s.srv.SetRunners(eng.Runners())
+	}
+}
+
+// record adds finished runs to the metrics and the page's history.
+func (s *statusServer) record(rs ...orchestrator.RunResult) {
+	if s == nil {
+		return
+	}
+	for _, r := range rs {
+		s.srv.Record(r)
+	}
+}
+
+// stop shuts the server down, waiting at most 5s for requests in flight.
+func (s *statusServer) stop() {
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		s.app.Logger.Warn("stopping the status server", "error", err)
+	}
+}
