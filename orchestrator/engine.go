@@ -16,6 +16,7 @@ import (
 
 	"github.com/otai-dev/otai/classify"
 	"github.com/otai-dev/otai/config"
+	"github.com/otai-dev/otai/internal/httpx"
 	"github.com/otai-dev/otai/pipe"
 	"github.com/otai-dev/otai/registry"
 	"github.com/otai-dev/otai/ticket"
@@ -29,6 +30,9 @@ type Options struct {
 	DryRun   bool       // write nothing to any help desk
 	Marks    pipe.Marks // remembers processed tickets; nil: remember nothing
 	Env      map[string]any
+	// HTTPMetrics is handed to every service (REST adapters observe their
+	// requests with it).
+	HTTPMetrics httpx.Hook
 }
 
 // Engine is a built config.
@@ -132,7 +136,7 @@ func Build(ctx context.Context, f *config.File, opts Options) (_ *Engine, err er
 			return nil, fmt.Errorf("configuring service %s: %w", s.ID, err)
 		}
 		env := registry.Env{DataDir: opts.DataDir, Logger: opts.Logger.With("service", s.ID),
-			Validate: opts.Validate, Services: e.services}
+			Validate: opts.Validate, Services: e.services, HTTPMetrics: opts.HTTPMetrics}
 		v, err := s.Spec.NewService(ctx, params, env)
 		if err != nil {
 			return nil, fmt.Errorf("%s: starting service %s (%s): %w", s.Pos, s.ID, s.Spec.ID, err)

@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/otai-dev/otai/classify"
+	"github.com/otai-dev/otai/internal/httpx"
 	"github.com/otai-dev/otai/pipe"
 	"github.com/otai-dev/otai/ticket"
 )
@@ -49,6 +50,8 @@ type Env struct {
 	Validate bool
 	// Services resolves services declared before this one.
 	Services pipe.Services
+	// HTTPMetrics observes every HTTP attempt of REST adapters (nil: none).
+	HTTPMetrics httpx.Hook
 }
 
 // Build is what pipe constructors get.

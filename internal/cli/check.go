@@ -33,7 +33,7 @@ even be started.`,
 					return err
 				}
 				ctx := cmd.Context()
-				eng, closeAll, err := app.build(ctx, file, true)
+				eng, closeAll, err := app.build(ctx, file, true, nil)
 				if err != nil {
 					return err
 				}

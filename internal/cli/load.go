@@ -9,6 +9,7 @@ import (
 
 	"github.com/otai-dev/otai/config"
 	"github.com/otai-dev/otai/internal/defaults"
+	"github.com/otai-dev/otai/internal/httpx"
 	"github.com/otai-dev/otai/orchestrator"
 	"github.com/otai-dev/otai/secret"
 	"github.com/otai-dev/otai/state"
@@ -82,7 +83,7 @@ func (app *App) dataDir() error {
 
 // build provisions the engine with otai's state store. The returned
 // closer releases everything.
-func (app *App) build(ctx context.Context, file *config.File, dryRun bool) (*orchestrator.Engine, func(), error) {
+func (app *App) build(ctx context.Context, file *config.File, dryRun bool, httpMetrics httpx.Hook) (*orchestrator.Engine, func(), error) {
 	if err := app.dataDir(); err != nil {
 		return nil, nil, err
 	}
@@ -91,7 +92,7 @@ func (app *App) build(ctx context.Context, file *config.File, dryRun bool) (*orc
 		return nil, nil, envError(err)
 	}
 	eng, err := orchestrator.Build(ctx, file, orchestrator.Options{DataDir: app.DataDir, Logger: app.Logger,
-		DryRun: dryRun, Marks: st})
+		DryRun: dryRun, Marks: st, HTTPMetrics: httpMetrics})
 	if err != nil {
 		st.Close()
 		return nil, nil, envError(err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -75,7 +76,7 @@ succeeded or was skipped, 1 if any ticket failed.`,
 					return err
 				}
 				defer status.stop()
-				eng, closeAll, err := app.build(ctx, file, dryRun)
+				eng, closeAll, err := app.build(ctx, file, dryRun, status.httpMetrics())
 				if err != nil {
 					return err
 				}
@@ -114,9 +115,12 @@ succeeded or was skipped, 1 if any ticket failed.`,
 						case <-served:
 						}
 					}()
+					var mu sync.Mutex // runners report from their own goroutines
 					eng.Serve(ctx, grace, func(r orchestrator.RunResult) {
-						results = append(results, r)
 						status.record(r) // --listen
+						mu.Lock()
+						defer mu.Unlock()
+						results = append(results, r)
 						printResults(app.Out, output, []orchestrator.RunResult{r})
 					})
 				}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/otai-dev/otai/internal/httpx"
 	"github.com/otai-dev/otai/internal/metrics"
 	"github.com/otai-dev/otai/orchestrator"
 	"github.com/otai-dev/otai/server"
@@ -25,8 +26,18 @@ func (f *serveFlags) add(cmd *cobra.Command) {
 // statusServer is the running server. A nil *statusServer (no --listen)
 // does nothing, so `otai run` calls its methods unconditionally.
 type statusServer struct {
-	srv *server.Server
-	app *App
+	srv     *server.Server
+	app     *App
+	metrics *metrics.Metrics
+}
+
+// httpMetrics is the hook REST adapters report their requests to; nil
+// without --listen.
+func (s *statusServer) httpMetrics() httpx.Hook {
+	if s == nil {
+		return nil
+	}
+	return s.metrics.HTTPHook()
 }
 
 // start validates --listen and starts listening; nil, nil without it.
@@ -42,11 +53,12 @@ func (f *serveFlags) start(ctx context.Context, app *App) (*statusServer, error)
 		app.Logger.Warn("the status page shows ticket subjects and has no login: listen on 127.0.0.1 or put it behind an authenticating proxy",
 			"listen", f.listen)
 	}
-	srv := server.New(server.Options{Addr: f.listen, Metrics: metrics.New(), Logger: app.Logger.With("component", "http"), Version: Version})
+	m := metrics.New()
+	srv := server.New(server.Options{Addr: f.listen, Metrics: m, Logger: app.Logger.With("component", "http"), Version: Version})
 	if err := srv.Start(ctx); err != nil {
 		return nil, envError(fmt.Errorf("--listen: %w", err))
 	}
-	return &statusServer{srv: srv, app: app}, nil
+	return &statusServer{srv: srv, app: app, metrics: m}, nil
 }
 
 // built tells the server the services are built and which runners run.

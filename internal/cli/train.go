@@ -166,7 +166,7 @@ with 'otai eval' or in the log line train prints.`,
 					if err != nil {
 						return err
 					}
-					eng, closeFn, err := app.build(ctx, file, true)
+					eng, closeFn, err := app.build(ctx, file, true, nil)
 					if err != nil {
 						return err
 					}
@@ -236,6 +236,7 @@ with 'otai eval' or in the log line train prints.`,
 		f.IntVar(&opts.Epochs, "epochs", opts.Epochs, "training epochs")
 		f.StringVar(&opts.ClassWeight, "class-weight", opts.ClassWeight, "balanced, sqrt or none")
 		f.Float64Var(&opts.Holdout, "holdout", opts.Holdout, "share held out to calibrate probabilities (negative: no calibration)")
+		f.IntVar(&opts.RefitEpochs, "refit-epochs", opts.RefitEpochs, "after calibration, continue training on all examples for this many epochs (-1: refit from scratch)")
 		f.Int64Var(&opts.Seed, "seed", opts.Seed, "random seed (training is deterministic for a seed)")
 		f.IntVar(&workers, "workers", 0, "goroutines to use (default: all cores; results do not depend on it)")
 		return cmd

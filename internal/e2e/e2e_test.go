@@ -18,6 +18,7 @@ import (
 
 	"github.com/otai-dev/otai/config"
 	_ "github.com/otai-dev/otai/internal/components"
+	"github.com/otai-dev/otai/internal/httpx"
 	"github.com/otai-dev/otai/orchestrator"
 	"github.com/otai-dev/otai/pipe"
 	"github.com/otai-dev/otai/secret"
@@ -152,6 +153,7 @@ orchestrator:
 
 // world is one seeded fake with a built engine.
 type world struct {
+	httpObs atomic.Int64 // HTTP attempts reported to the engine's metrics hook
 	d       *desk
 	ids     map[string]kind // ticket id -> kind
 	order   []string
@@ -209,7 +211,8 @@ func build(t *testing.T, w *world, marks pipe.Marks) *orchestrator.Engine {
 	}
 	out := &syncBuffer{mu: make(chan struct{}, 1), buf: w.logs}
 	log := slog.New(secret.Handler(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	opts := orchestrator.Options{Logger: log, DataDir: t.TempDir(), Env: map[string]any{}}
+	opts := orchestrator.Options{Logger: log, DataDir: t.TempDir(), Env: map[string]any{},
+		HTTPMetrics: httpx.HookFunc(func(httpx.Observation) { w.httpObs.Add(1) })}
 	if marks != nil {
 		opts.Marks = marks
 	}
@@ -341,6 +344,9 @@ func testTriage(t *testing.T, d *desk) {
 		t.Errorf("first run counts %v, want %d succeeded", c, len(corpus))
 	}
 	w.checkTriaged(t)
+	if w.httpObs.Load() == 0 {
+		t.Errorf("the adapter reported no HTTP request to the engine's metrics hook")
+	}
 	moves := countKinds(billing, hardware)
 	if got, want := d.writes(), moves+processed(); got != want {
 		t.Errorf("first run made %d writes, want %d (%d moves, %d notes)", got, want, moves, processed())

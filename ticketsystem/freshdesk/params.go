@@ -53,6 +53,9 @@ func init() {
 		Description: "Set domain and api_key (an agent's API key). otai moves tickets between groups, sets priority, " +
 			"status, type, tags and cf_ custom fields, and adds private notes.",
 	}, func(ctx context.Context, p *Params, env registry.Env) (ticket.System, error) {
+		if p.HTTP == nil && env.HTTPMetrics != nil {
+			p.HTTP = &httpx.Options{Metrics: env.HTTPMetrics}
+		}
 		return New(p, env.Logger)
 	})
 }

@@ -79,6 +79,9 @@ func init() {
 		Description: "Import the standard GenericTicketConnectorREST.yml in the help desk, create an agent with rw on " +
 			"the queues otai reads and routes into, and set base_url, username and password.",
 	}, func(ctx context.Context, p *Params, env registry.Env) (ticket.System, error) {
+		if p.Metrics == nil {
+			p.Metrics = env.HTTPMetrics
+		}
 		return New(p, env.Logger)
 	})
 }

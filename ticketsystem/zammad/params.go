@@ -55,6 +55,9 @@ func init() {
 		Description: "Set base_url and a token (or username and password) of an agent with ticket.agent on the groups " +
 			"otai reads and routes into.",
 	}, func(ctx context.Context, p *Params, env registry.Env) (ticket.System, error) {
+		if p.HTTP == nil && env.HTTPMetrics != nil {
+			p.HTTP = &httpx.Options{Metrics: env.HTTPMetrics}
+		}
 		return New(p, env.Logger)
 	})
 }
