@@ -29,7 +29,9 @@ type Options struct {
 	Validate bool       // build only: create nothing, contact nothing
 	DryRun   bool       // write nothing to any help desk
 	Marks    pipe.Marks // remembers processed tickets; nil: remember nothing
-	Env      map[string]any
+	// Decisions records every decision; nil: not recorded.
+	Decisions pipe.DecisionRecorder
+	Env       map[string]any
 	// HTTPMetrics is handed to every service (REST adapters observe their
 	// requests with it).
 	HTTPMetrics httpx.Hook
@@ -278,7 +280,8 @@ func (e *Engine) RunOnce(ctx context.Context, r *Runner, stopping <-chan struct{
 	vars["runner"] = r.ID
 	vars["dry_run"] = r.DryRun
 	rc := &pipe.Context{Runner: r.ID, Pipes: map[string]map[string]any{}, Vars: vars, Env: e.opts.Env,
-		Services: e.services, Logger: log, DryRun: r.DryRun, Marks: e.opts.Marks, Stopping: stopping}
+		Services: e.services, Logger: log, DryRun: r.DryRun, Marks: e.opts.Marks, Decisions: e.opts.Decisions,
+		Stopping: stopping}
 	start := time.Now()
 	log.Info("run started", "dry_run", r.DryRun)
 	steps := pipe.RunSteps(ctx, rc, r.steps)

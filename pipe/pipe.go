@@ -155,6 +155,8 @@ type Context struct {
 	Logger   *slog.Logger
 	DryRun   bool
 	Marks    Marks // nil: nothing is remembered between runs
+	// Decisions records what was decided per ticket; nil: not recorded.
+	Decisions DecisionRecorder
 	// Stopping is closed when otai is shutting down: containers finish
 	// the work they started and begin no new ticket.
 	Stopping <-chan struct{}

@@ -116,6 +116,7 @@ func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*
 	}
 	it.Steps = pipe.RunSteps(ctx, rc, steps)
 	it.Status = pipe.Summarize(it.Steps)
+	defer func() { record(ctx, rc, pipeID, it) }()
 	if it.Status == pipe.StatusFailed {
 		for _, s := range it.Steps {
 			if s.Status == pipe.StatusFailed {
@@ -132,4 +133,16 @@ func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*
 		}
 	}
 	return it
+}
+
+// record keeps the ticket's decision. Losing a record is logged, not
+// fatal: the ticket itself was handled.
+func record(ctx context.Context, rc *pipe.Context, pipeID string, it pipe.ItemResult) {
+	if rc.Decisions == nil {
+		return
+	}
+	d := pipe.DecisionOf(rc, pipeID, it, time.Now().UTC())
+	if err := rc.Decisions.RecordDecision(context.WithoutCancel(ctx), d); err != nil {
+		rc.Log().Warn("could not record the decision", "error", err)
+	}
 }

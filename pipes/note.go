@@ -43,7 +43,7 @@ func init() {
 				return pipe.Failed(err)
 			}
 			n := ticket.Note{Subject: p.Note.Subject, Body: p.Note.Body, ContentType: p.Note.ContentType, Internal: p.Note.Internal}
-			data := map[string]any{"ticket_id": p.TicketID, "internal": n.Internal, "dry_run": rc.DryRun}
+			data := map[string]any{"ticket_id": p.TicketID, "ticket_system": p.TicketSystem, "internal": n.Internal, "dry_run": rc.DryRun}
 			if p.Once {
 				ref := NoteRef(rc.Runner, b.ID, p.TicketID)
 				data["ref"] = ref

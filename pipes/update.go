@@ -34,7 +34,7 @@ func init() {
 				cur = rc.Ticket
 			}
 			u, changes := plan(p.Updates, cur)
-			data := map[string]any{"ticket_id": p.TicketID, "changes": changes, "dry_run": rc.DryRun}
+			data := map[string]any{"ticket_id": p.TicketID, "ticket_system": p.TicketSystem, "changes": changes, "dry_run": rc.DryRun}
 			for _, c := range changes {
 				data[c.Field+"_from"] = c.From
 				data[c.Field+"_to"] = c.To

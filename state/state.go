@@ -21,9 +21,12 @@ type Store struct {
 	path string
 }
 
-var _ pipe.Marks = (*Store)(nil)
+var (
+	_ pipe.Marks            = (*Store)(nil)
+	_ pipe.DecisionRecorder = (*Store)(nil)
+)
 
-const schemaVersion = 1
+const schemaVersion = 2
 
 // Open opens (creating if needed) the state database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -51,19 +54,38 @@ func (s *Store) migrate(ctx context.Context) error {
 	if v > schemaVersion {
 		return fmt.Errorf("state database %s has schema version %d, newer than this otai understands (%d): upgrade otai", s.path, v, schemaVersion)
 	}
-	if v == schemaVersion {
-		return nil
-	}
-	_, err := s.db.ExecContext(ctx, `
-CREATE TABLE IF NOT EXISTS processed (
-  key          TEXT PRIMARY KEY,
-  processed_at INTEGER NOT NULL
-);
-PRAGMA user_version = 1;`)
-	if err != nil {
-		return fmt.Errorf("creating state tables in %s: %w", s.path, err)
+	for ; v < schemaVersion; v++ {
+		if _, err := s.db.ExecContext(ctx, migrations[v]+fmt.Sprintf("\nPRAGMA user_version = %d;", v+1)); err != nil {
+			return fmt.Errorf("migrating state database %s to version %d: %w", s.path, v+1, err)
+		}
 	}
 	return nil
+}
+
+// migrations[v] takes the schema from version v to v+1.
+var migrations = []string{
+	`CREATE TABLE IF NOT EXISTS processed (
+  key          TEXT PRIMARY KEY,
+  processed_at INTEGER NOT NULL
+);`,
+	`CREATE TABLE IF NOT EXISTS decisions (
+  id            TEXT PRIMARY KEY,
+  at            INTEGER NOT NULL,
+  runner        TEXT NOT NULL,
+  pipe          TEXT NOT NULL,
+  ticket_system TEXT NOT NULL,
+  ticket_id     TEXT NOT NULL,
+  subject       TEXT NOT NULL,
+  label         TEXT NOT NULL,
+  confidence    REAL NOT NULL,
+  predictions   TEXT NOT NULL,
+  written       TEXT NOT NULL,
+  outcome       TEXT NOT NULL,
+  error         TEXT NOT NULL,
+  dry_run       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS decisions_at ON decisions(at);
+CREATE INDEX IF NOT EXISTS decisions_ticket ON decisions(ticket_system, ticket_id);`,
 }
 
 // Processed implements pipe.Marks.

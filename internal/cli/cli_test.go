@@ -97,6 +97,33 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 }
 
+func TestDecisionsCommand(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, errs := otai(t, "decisions", "--data-dir", dir); code != ExitEnv || !strings.Contains(errs, "no decisions yet") {
+		t.Errorf("before any run: exit %d, %s", code, errs)
+	}
+	if code, _, errs := otai(t, "run", "--once", "--data-dir", dir); code != ExitOK {
+		t.Fatalf("run: %d %s", code, errs)
+	}
+	code, out, _ := otai(t, "decisions", "--data-dir", dir, "--format", "jsonl", "--since", "1h")
+	if code != ExitOK || strings.Count(out, "\n") != len(local.DemoInbox()) {
+		t.Errorf("exit %d, %d decisions, want %d:\n%s", code, strings.Count(out, "\n"), len(local.DemoInbox()), out)
+	}
+	if !strings.Contains(out, `"written":["set queue Inbox -\u003e`) || !strings.Contains(out, `"model":"linear/queue"`) {
+		t.Errorf("decisions lack the write-back or the model:\n%s", out)
+	}
+	code, out, _ = otai(t, "decisions", "--data-dir", dir, "--format", "csv", "--limit", "2")
+	if code != ExitOK || strings.Count(out, "\n") != 3 || !strings.HasPrefix(out, "id,at,runner") {
+		t.Errorf("csv: exit %d:\n%s", code, out)
+	}
+	if code, out, _ = otai(t, "decisions", "--data-dir", dir, "--outcome", "failed"); code != ExitOK || !strings.Contains(out, "no decisions match") {
+		t.Errorf("failed filter: exit %d: %s", code, out)
+	}
+	if code, _, _ = otai(t, "decisions", "--data-dir", dir, "--since", "yesterday-ish"); code != ExitUsage {
+		t.Errorf("bad --since: exit %d", code)
+	}
+}
+
 func TestRunJSONOutput(t *testing.T) {
 	code, out, errs := otai(t, "run", "--once", "--output", "json", "--data-dir", t.TempDir(), "--log-format", "json")
 	if code != ExitOK {
@@ -231,6 +258,16 @@ pipes:
 	}
 	if !strings.Contains(all, "[REDACTED]") {
 		t.Errorf("expected a redacted mention of the secret in the failure output:\n%s", all)
+	}
+	// nor the decision store
+	code, out, errs = otai(t, "decisions", "--data-dir", dir, "--format", "jsonl")
+	if code != ExitOK || !strings.Contains(out, `"outcome":"failed"`) || strings.Contains(out+errs, value) {
+		t.Errorf("decisions: exit %d, output:\n%s%s", code, out, errs)
+	}
+	db, _ := os.ReadFile(filepath.Join(dir, "state.db"))
+	wal, _ := os.ReadFile(filepath.Join(dir, "state.db-wal"))
+	if strings.Contains(string(db)+string(wal), value) {
+		t.Errorf("the secret is in state.db")
 	}
 	code, out, errs = otai(t, "validate", cfg)
 	if code != ExitOK || strings.Contains(out+errs, value) {

@@ -92,7 +92,7 @@ func (app *App) build(ctx context.Context, file *config.File, dryRun bool, httpM
 		return nil, nil, envError(err)
 	}
 	eng, err := orchestrator.Build(ctx, file, orchestrator.Options{DataDir: app.DataDir, Logger: app.Logger,
-		DryRun: dryRun, Marks: st, HTTPMetrics: httpMetrics})
+		DryRun: dryRun, Marks: st, Decisions: st, HTTPMetrics: httpMetrics})
 	if err != nil {
 		st.Close()
 		return nil, nil, envError(err)

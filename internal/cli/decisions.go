@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/otai-dev/otai/config"
+	"github.com/otai-dev/otai/pipe"
+	"github.com/otai-dev/otai/state"
+	"github.com/spf13/cobra"
+)
+
+func init() {
+	addCommand(func(app *App) *cobra.Command {
+		var (
+			since, until, runner, outcome, ticketID, format string
+			limit                                           int
+			dryRun                                          string
+		)
+		cmd := &cobra.Command{
+			Use:   "decisions",
+			Short: "List what otai decided per ticket, and what it wrote back",
+			Long: `Decisions lists the decision records in the data directory's state.db,
+newest first: when, which runner, which ticket, the label and confidence of each
+classify step, what was written back, and the outcome with its error.
+
+--since and --until take a duration back from now (24h, 7d) or a time
+(2026-01-31, 2026-01-31T08:00:00Z). --format csv and jsonl export everything
+for a spreadsheet or a script; table is for people.`,
+			Example: `  otai decisions --since 24h
+  otai decisions --outcome failed --format jsonl > failed.jsonl
+  otai decisions --runner triage-inbox --since 7d --format csv > week.csv
+  otai decisions --dry-run true     # what shadow runs would have done`,
+			Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				var f state.Filter
+				var err error
+				if f.Since, err = pastTime(since); err != nil {
+					return usageError("--since: %v", err)
+				}
+				if f.Until, err = pastTime(until); err != nil {
+					return usageError("--until: %v", err)
+				}
+				switch outcome {
+				case "", "succeeded", "skipped", "failed":
+				default:
+					return usageError("--outcome %q: want succeeded, skipped or failed", outcome)
+				}
+				if dryRun != "" {
+					b, err := strconv.ParseBool(dryRun)
+					if err != nil {
+						return usageError("--dry-run %q: want true or false", dryRun)
+					}
+					f.DryRun = &b
+				}
+				switch format {
+				case "table", "csv", "jsonl":
+				default:
+					return usageError("--format %q: want table, csv or jsonl", format)
+				}
+				f.Runner, f.Outcome, f.TicketID, f.Limit = runner, outcome, ticketID, limit
+				path := filepath.Join(app.DataDir, "state.db")
+				if _, err := os.Stat(path); err != nil {
+					return envError(fmt.Errorf("no decisions yet: %s does not exist (run 'otai run' first, or set --data-dir)", path))
+				}
+				st, err := state.Open(cmd.Context(), path)
+				if err != nil {
+					return envError(err)
+				}
+				defer st.Close()
+				ds, err := st.Decisions(cmd.Context(), f)
+				if err != nil {
+					return envError(err)
+				}
+				return writeDecisions(app, format, ds)
+			},
+		}
+		fl := cmd.Flags()
+		fl.StringVar(&since, "since", "", "only decisions at or after this (24h, 7d, 2026-01-31)")
+		fl.StringVar(&until, "until", "", "only decisions before this")
+		fl.StringVar(&runner, "runner", "", "only this runner")
+		fl.StringVar(&outcome, "outcome", "", "only this outcome: succeeded, skipped or failed")
+		fl.StringVar(&ticketID, "ticket", "", "only this ticket id")
+		fl.StringVar(&dryRun, "dry-run", "", "true: only dry-run (shadow) decisions; false: only real ones")
+		fl.StringVar(&format, "format", "table", "table, csv or jsonl")
+		fl.IntVar(&limit, "limit", 100, "at most this many, newest first")
+		return cmd
+	})
+}
+
+// pastTime reads "24h"/"7d" as that long ago, or an absolute time.
+func pastTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := config.ParseDuration(s); err == nil && !strings.ContainsAny(s, "-:T") {
+		return time.Now().Add(-d), nil
+	}
+	return config.ParseTime(s)
+}
+
+func writeDecisions(app *App, format string, ds []pipe.Decision) error {
+	switch format {
+	case "jsonl":
+		enc := json.NewEncoder(app.Out)
+		for _, d := range ds {
+			if err := enc.Encode(d); err != nil {
+				return err
+			}
+		}
+	case "csv":
+		w := csv.NewWriter(app.Out)
+		w.Write([]string{"id", "at", "runner", "ticket_system", "ticket_id", "subject", "label", "confidence", "predictions", "written", "outcome", "error", "dry_run"})
+		for _, d := range ds {
+			label, conf := d.Label()
+			w.Write([]string{d.ID, d.At.Format(time.RFC3339), d.Runner, d.TicketSystem, d.TicketID, d.Subject, label,
+				strconv.FormatFloat(conf, 'f', 4, 64), predictionsText(d), strings.Join(d.Written, "; "), string(d.Outcome), d.Error, strconv.FormatBool(d.DryRun)})
+		}
+		w.Flush()
+		return w.Error()
+	default:
+		if len(ds) == 0 {
+			fmt.Fprintln(app.Out, "no decisions match")
+			return nil
+		}
+		tw := tabwriter.NewWriter(app.Out, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TIME\tRUNNER\tTICKET\tSUBJECT\tPREDICTIONS\tWRITTEN\tOUTCOME")
+		for _, d := range ds {
+			out := string(d.Outcome)
+			if d.DryRun {
+				out += " (dry run)"
+			}
+			if d.Error != "" {
+				out += ": " + clip(d.Error, 60)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.At.Local().Format("2006-01-02 15:04:05"), d.Runner, d.TicketID,
+				clip(d.Subject, 32), predictionsText(d), clip(strings.Join(d.Written, "; "), 60), out)
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+func predictionsText(d pipe.Decision) string {
+	parts := make([]string, len(d.Predictions))
+	for i, p := range d.Predictions {
+		parts[i] = fmt.Sprintf("%s %.0f%%", p.Label, 100*p.Confidence)
+		if p.Label == "" {
+			parts[i] = "-"
+		}
+	}
+	return strings.Join(parts, " / ")
+}
