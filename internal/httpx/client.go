@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -668,10 +669,14 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if s, err := strconv.ParseFloat(v, 64); err == nil {
-		if s <= 0 {
+		if !(s > 0) { // also NaN
 			return 0
 		}
-		return time.Duration(s * float64(time.Second))
+		ns := s * float64(time.Second)
+		if ns >= math.MaxInt64 {
+			return time.Duration(math.MaxInt64) // "1e30", "Inf": never, not negative
+		}
+		return time.Duration(ns)
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), 0)

@@ -26,28 +26,66 @@ func redactURL(u *url.URL) string {
 	}
 	c := *u
 	c.User = nil
-	if c.RawQuery != "" {
-		q := c.Query()
-		changed := false
-		for k := range q {
-			if sensitiveParams[strings.ToLower(k)] {
-				q[k] = []string{secret.Mask}
-				changed = true
-			}
-		}
-		if changed {
-			c.RawQuery = q.Encode()
-		}
-	}
+	c.RawQuery = redactQuery(c.RawQuery)
 	return redactString(c.String())
 }
 
+// redactQuery masks the values of sensitive parameters in a raw query,
+// pair by pair, so that a pair url.ParseQuery rejects (a bad escape, a
+// semicolon) is masked too instead of being passed through.
+func redactQuery(raw string) string {
+	if raw == "" {
+		return raw
+	}
+	var b strings.Builder
+	for raw != "" {
+		seg, rest := raw, ""
+		if i := strings.IndexAny(raw, "&;"); i >= 0 {
+			seg, rest = raw[:i], raw[i:]
+		}
+		key, _, hasValue := strings.Cut(seg, "=")
+		name := key
+		if k, err := url.QueryUnescape(key); err == nil {
+			name = k
+		}
+		if hasValue && sensitiveParams[strings.ToLower(name)] {
+			seg = key + "=" + url.QueryEscape(secret.Mask)
+		}
+		b.WriteString(seg)
+		if rest != "" {
+			b.WriteByte(rest[0])
+			rest = rest[1:]
+		}
+		raw = rest
+	}
+	return b.String()
+}
+
+// redactURLString redacts a URL given as text; one that does not parse
+// still loses its userinfo and sensitive query values.
 func redactURLString(s string) string {
 	u, err := url.Parse(s)
-	if err != nil {
-		return redactString(s)
+	if err == nil {
+		return redactURL(u)
 	}
-	return redactURL(u)
+	if i := strings.Index(s, "://"); i >= 0 {
+		rest := s[i+3:]
+		end := strings.IndexAny(rest, "/?#")
+		if end < 0 {
+			end = len(rest)
+		}
+		if at := strings.LastIndex(rest[:end], "@"); at >= 0 {
+			s = s[:i+3] + rest[at+1:]
+		}
+	}
+	if q := strings.IndexByte(s, '?'); q >= 0 {
+		query, frag := s[q+1:], ""
+		if h := strings.IndexByte(query, '#'); h >= 0 {
+			query, frag = query[:h], query[h:]
+		}
+		s = s[:q+1] + redactQuery(query) + frag
+	}
+	return redactString(s)
 }
 
 // redactString masks every secret registered with package secret (which
