@@ -82,5 +82,6 @@ printf '\n%-28s %-28s %12s %8s %6s %6s\n' PACKAGE TARGET EXECS NEW RESULT TIME
 for r in "${rows[@]}"; do
 	echo "$r"
 done
-echo "fuzz.sh: $ran targets, $failed failed, ${fuzztime} each, $(($(date +%s) - start))s in total"
+echo "fuzz.sh: $ran targets, ${fuzztime} each, $(($(date +%s) - start))s in total"
+echo "fuzz: $((ran - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
