@@ -5,6 +5,7 @@ Times: CPU seconds of the (single-threaded, one-core) process, with wall
 seconds in brackets; ratios are computed on CPU time (stable on a shared
 machine) and, in brackets, on wall time."""
 import json
+import os
 import sys
 
 out, names = sys.argv[1], sys.argv[2:]
@@ -27,9 +28,15 @@ for ds in names:
                   f"{r['train_cpu_s']:.2f} ({r['train_s']:.2f}) | {r['predict_cpu_ms_per_ticket']:.3f} ({r['predict_ms_per_ticket']:.3f}) | "
                   f"{tps(r['predict_cpu_ms_per_ticket']):,.0f} ({tps(r['predict_ms_per_ticket']):,.0f}) |")
         o = next(r for r in ot if r['target'] == target)
-        print(f"| {ds} | {target} | **otai linear** | word 1-3 + char_wb 2-5, hashed | **{o['accuracy']:.3f}** | **{o['macro_f1']:.3f}** | "
-              f"{o['ece']:.3f} | {o['train_cpu_s']:.2f} ({o['train_s']:.2f}) | {o['predict_cpu_ms_per_ticket']:.4f} ({o['predict_ms_per_ticket']:.4f}) | "
-              f"{o['predict_tickets_per_cpu_s']:,.0f} ({o['predict_tickets_per_s_1core']:,.0f}) |")
+        variants = [('**otai linear**', o, True)]
+        if os.path.exists(f'{out}/{ds}.otai-cont.jsonl'):
+            oc = [json.loads(l) for l in open(f'{out}/{ds}.otai-cont.jsonl') if l.strip()]
+            variants.append(('otai linear, continued refit (-refit-epochs 3)', next(r for r in oc if r['target'] == target), False))
+        for name, v, bold in variants:
+            b = '**' if bold else ''
+            print(f"| {ds} | {target} | {name} | word 1-3 + char_wb 3-5, hashed 2^18+2^18 | {b}{v['accuracy']:.3f}{b} | {b}{v['macro_f1']:.3f}{b} | "
+                  f"{v['ece']:.3f} | {v['train_cpu_s']:.2f} ({v['train_s']:.2f}) | {v['predict_cpu_ms_per_ticket']:.4f} ({v['predict_ms_per_ticket']:.4f}) | "
+                  f"{v['predict_tickets_per_cpu_s']:,.0f} ({v['predict_tickets_per_s_1core']:,.0f}) |")
         best = max(rows, key=lambda r: r['macro_f1'])
         wc = [r for r in rows if r['model'] == 'lr' and 'char' in r['features']][0]
         goals.append((ds, target, o, best, wc))

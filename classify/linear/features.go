@@ -39,7 +39,7 @@ type Features struct {
 
 // DefaultFeatures are the settings chosen by measurement (bench/linear).
 func DefaultFeatures() Features {
-	return Features{HashBits: 20, WordMin: 1, WordMax: 3, CharMin: 2, CharMax: 5, Sublinear: true, MinDF: 2, CharWeight: 1}
+	return Features{HashBits: 19, WordMin: 1, WordMax: 3, CharMin: 3, CharMax: 5, Sublinear: true, MinDF: 2, CharWeight: 1}
 }
 
 func (f Features) validate() error {
