@@ -21,7 +21,8 @@ type Decision struct {
 	TicketID     string       `json:"ticket_id"`
 	Subject      string       `json:"subject,omitempty"`
 	Predictions  []Prediction `json:"predictions"`
-	Written      []string     `json:"written"` // what was written back, e.g. "set queue Inbox -> Billing", "noted"
+	Written      []string     `json:"written"`           // what was written back, e.g. "set queue Inbox -> Billing", "noted"
+	Changes      []Change     `json:"changes,omitempty"` // field changes written (or, in a dry run, planned)
 	Outcome      Status       `json:"outcome"`
 	Error        string       `json:"error,omitempty"`
 	DryRun       bool         `json:"dry_run,omitempty"`
@@ -45,6 +46,13 @@ func (d *Decision) Label() (string, float64) {
 		return "", 0
 	}
 	return d.Predictions[0].Label, d.Predictions[0].Confidence
+}
+
+// Change is one field an update changes (or would change, in a dry run).
+type Change struct {
+	Field string `json:"field" expr:"field"`
+	From  string `json:"from" expr:"from"`
+	To    string `json:"to" expr:"to"`
 }
 
 // DecisionRecorder keeps decisions (the state store; PostgreSQL later).
@@ -88,6 +96,9 @@ func DecisionOf(rc *Context, pipeID string, it ItemResult, at time.Time) Decisio
 				p.AboveThreshold, _ = r.Data["above_threshold"].(bool)
 				d.Predictions = append(d.Predictions, p)
 				continue
+			}
+			if cs, ok := r.Data["changes"].([]Change); ok && r.Status == StatusSucceeded {
+				d.Changes = append(d.Changes, cs...)
 			}
 			if r.Status == StatusSucceeded && r.Action != "" && r.Action != "no change" {
 				d.Written = append(d.Written, r.Action)

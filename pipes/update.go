@@ -59,11 +59,7 @@ func init() {
 }
 
 // Change is one field an update changes.
-type Change struct {
-	Field string `json:"field" expr:"field"`
-	From  string `json:"from" expr:"from"`
-	To    string `json:"to" expr:"to"`
-}
+type Change = pipe.Change
 
 // plan drops empty entities and fields already at their target value.
 func plan(u ticket.Update, cur *ticket.Ticket) (ticket.Update, []Change) {

@@ -22,13 +22,17 @@ func (s *Store) RecordDecision(ctx context.Context, d pipe.Decision) error {
 	if err != nil {
 		return fmt.Errorf("encoding write-back of decision %s: %w", d.ID, err)
 	}
+	changes, err := json.Marshal(d.Changes)
+	if err != nil {
+		return fmt.Errorf("encoding changes of decision %s: %w", d.ID, err)
+	}
 	label, conf := d.Label()
 	_, err = s.db.ExecContext(ctx, `INSERT INTO decisions
-  (id, at, runner, pipe, ticket_system, ticket_id, subject, label, confidence, predictions, written, outcome, error, dry_run)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT(id) DO UPDATE SET written = excluded.written, outcome = excluded.outcome, error = excluded.error`,
+  (id, at, runner, pipe, ticket_system, ticket_id, subject, label, confidence, predictions, written, changes, outcome, error, dry_run)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT(id) DO UPDATE SET written = excluded.written, changes = excluded.changes, outcome = excluded.outcome, error = excluded.error`,
 		d.ID, d.At.UnixNano(), d.Runner, d.Pipe, d.TicketSystem, d.TicketID, secret.Redact(d.Subject), label, conf,
-		secret.Redact(string(preds)), secret.Redact(string(written)), string(d.Outcome), secret.Redact(d.Error), d.DryRun)
+		secret.Redact(string(preds)), secret.Redact(string(written)), secret.Redact(string(changes)), string(d.Outcome), secret.Redact(d.Error), d.DryRun)
 	if err != nil {
 		return fmt.Errorf("recording decision %s for ticket %s: %w", d.ID, d.TicketID, err)
 	}
@@ -68,7 +72,7 @@ func (s *Store) Decisions(ctx context.Context, f Filter) ([]pipe.Decision, error
 	if f.DryRun != nil {
 		add("dry_run = ?", *f.DryRun)
 	}
-	q := "SELECT id, at, runner, pipe, ticket_system, ticket_id, subject, predictions, written, outcome, error, dry_run FROM decisions"
+	q := "SELECT id, at, runner, pipe, ticket_system, ticket_id, subject, predictions, written, changes, outcome, error, dry_run FROM decisions"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -87,9 +91,9 @@ func (s *Store) Decisions(ctx context.Context, f Filter) ([]pipe.Decision, error
 	for rows.Next() {
 		var d pipe.Decision
 		var at int64
-		var preds, written, outcome string
+		var preds, written, changes, outcome string
 		if err := rows.Scan(&d.ID, &at, &d.Runner, &d.Pipe, &d.TicketSystem, &d.TicketID, &d.Subject,
-			&preds, &written, &outcome, &d.Error, &d.DryRun); err != nil {
+			&preds, &written, &changes, &outcome, &d.Error, &d.DryRun); err != nil {
 			return nil, fmt.Errorf("reading decision: %w", err)
 		}
 		d.At = time.Unix(0, at).UTC()
@@ -99,6 +103,9 @@ func (s *Store) Decisions(ctx context.Context, f Filter) ([]pipe.Decision, error
 		}
 		if err := json.Unmarshal([]byte(written), &d.Written); err != nil {
 			return nil, fmt.Errorf("decoding write-back of decision %s: %w", d.ID, err)
+		}
+		if err := json.Unmarshal([]byte(changes), &d.Changes); err != nil {
+			return nil, fmt.Errorf("decoding changes of decision %s: %w", d.ID, err)
 		}
 		out = append(out, d)
 	}

@@ -26,7 +26,7 @@ var (
 	_ pipe.DecisionRecorder = (*Store)(nil)
 )
 
-const schemaVersion = 2
+const schemaVersion = 3
 
 // Open opens (creating if needed) the state database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -86,6 +86,7 @@ var migrations = []string{
 );
 CREATE INDEX IF NOT EXISTS decisions_at ON decisions(at);
 CREATE INDEX IF NOT EXISTS decisions_ticket ON decisions(ticket_system, ticket_id);`,
+	`ALTER TABLE decisions ADD COLUMN changes TEXT NOT NULL DEFAULT '[]';`,
 }
 
 // Processed implements pipe.Marks.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,7 +99,7 @@ func TestDemoEndToEnd(t *testing.T) {
 }
 
 func TestDecisionsCommand(t *testing.T) {
-	dir := t.TempDir()
+	dir := demoDir(t) // no state.db yet
 	if code, _, errs := otai(t, "decisions", "--data-dir", dir); code != ExitEnv || !strings.Contains(errs, "no decisions yet") {
 		t.Errorf("before any run: exit %d, %s", code, errs)
 	}
@@ -125,7 +126,7 @@ func TestDecisionsCommand(t *testing.T) {
 }
 
 func TestRunJSONOutput(t *testing.T) {
-	code, out, errs := otai(t, "run", "--once", "--output", "json", "--data-dir", t.TempDir(), "--log-format", "json")
+	code, out, errs := otai(t, "run", "--once", "--output", "json", "--data-dir", demoDir(t), "--log-format", "json")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -281,5 +282,69 @@ func TestMissingSecretIsAConfigError(t *testing.T) {
 	code, _, errs := otai(t, "validate", cfg, "--secrets-dir", dir)
 	if code != ExitFailure || !strings.Contains(errs, "c.yml:5:14: services[0].params.path: secret NOT_SET_ANYWHERE: secret not set") {
 		t.Errorf("exit %d: %s", code, errs)
+	}
+}
+
+// TestShadowReport runs the demo dry, lets "agents" route some tickets the
+// way otai would have and some otherwise, and checks the report's counts.
+func TestShadowReport(t *testing.T) {
+	dir := demoDir(t)
+	if code, out, errs := otai(t, "run", "--once", "--dry-run", "--data-dir", dir); code != ExitOK || !strings.Contains(out, "dry run: nothing written") {
+		t.Fatalf("dry run: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, _ := otai(t, "decisions", "--data-dir", dir, "--format", "jsonl", "--dry-run", "true")
+	if code != ExitOK {
+		t.Fatal(code)
+	}
+	type dec struct {
+		TicketID string `json:"ticket_id"`
+		Changes  []struct{ Field, From, To string }
+	}
+	var planned []dec
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var d dec
+		if err := json.Unmarshal([]byte(line), &d); err != nil {
+			t.Fatal(err)
+		}
+		planned = append(planned, d)
+	}
+	ctx := context.Background()
+	st, err := local.Open(ctx, filepath.Join(dir, "tickets.db"), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	agreed, otherwise, queueMoves := 0, 0, 0
+	for _, d := range planned {
+		for _, c := range d.Changes {
+			if c.Field != "queue" {
+				continue
+			}
+			queueMoves++
+			switch queueMoves % 3 {
+			case 0: // untouched
+			case 1:
+				agreed++
+				st.UpdateTicket(ctx, d.TicketID, ticket.Update{Queue: &ticket.Entity{Name: c.To}})
+			case 2:
+				otherwise++
+				other := "Sales"
+				if c.To == "Sales" {
+					other = "Billing"
+				}
+				st.UpdateTicket(ctx, d.TicketID, ticket.Update{Queue: &ticket.Entity{Name: other}})
+			}
+		}
+	}
+	st.Close()
+	if queueMoves < 6 {
+		t.Fatalf("only %d planned queue moves", queueMoves)
+	}
+	code, out, errs := otai(t, "decisions", "--shadow-report", "--data-dir", dir)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	want := fmt.Sprintf("queue     %d        %d       %d          %d", queueMoves, agreed, otherwise, queueMoves-agreed-otherwise)
+	if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
+		t.Errorf("report lacks %q:\n%s", want, out)
 	}
 }

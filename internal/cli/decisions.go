@@ -14,6 +14,7 @@ import (
 	"github.com/otai-dev/otai/config"
 	"github.com/otai-dev/otai/pipe"
 	"github.com/otai-dev/otai/state"
+	"github.com/otai-dev/otai/ticket"
 	"github.com/spf13/cobra"
 )
 
@@ -23,6 +24,8 @@ func init() {
 			since, until, runner, outcome, ticketID, format string
 			limit                                           int
 			dryRun                                          string
+			shadow                                          bool
+			cf                                              configFlags
 		)
 		cmd := &cobra.Command{
 			Use:   "decisions",
@@ -33,11 +36,17 @@ classify step, what was written back, and the outcome with its error.
 
 --since and --until take a duration back from now (24h, 7d) or a time
 (2026-01-31, 2026-01-31T08:00:00Z). --format csv and jsonl export everything
-for a spreadsheet or a script; table is for people.`,
+for a spreadsheet or a script; table is for people.
+
+--shadow-report compares the dry-run (shadow) decisions with what agents did
+since: it reads each ticket from the help desk of --config and counts, per
+field, how often the agents put the ticket where otai would have (agreed),
+somewhere else (otherwise), or have not touched it yet.`,
 			Example: `  otai decisions --since 24h
   otai decisions --outcome failed --format jsonl > failed.jsonl
   otai decisions --runner triage-inbox --since 7d --format csv > week.csv
-  otai decisions --dry-run true     # what shadow runs would have done`,
+  otai decisions --dry-run true     # what shadow runs would have done
+  otai decisions --shadow-report --config config.yml --since 7d`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				var f state.Filter
@@ -75,9 +84,19 @@ for a spreadsheet or a script; table is for people.`,
 					return envError(err)
 				}
 				defer st.Close()
+				if shadow {
+					yes := true
+					f.DryRun = &yes
+					if limit == 100 {
+						f.Limit = 100000
+					}
+				}
 				ds, err := st.Decisions(cmd.Context(), f)
 				if err != nil {
 					return envError(err)
+				}
+				if shadow {
+					return app.shadowReport(cmd, &cf, ds)
 				}
 				return writeDecisions(app, format, ds)
 			},
@@ -91,6 +110,8 @@ for a spreadsheet or a script; table is for people.`,
 		fl.StringVar(&dryRun, "dry-run", "", "true: only dry-run (shadow) decisions; false: only real ones")
 		fl.StringVar(&format, "format", "table", "table, csv or jsonl")
 		fl.IntVar(&limit, "limit", 100, "at most this many, newest first")
+		fl.BoolVar(&shadow, "shadow-report", false, "compare dry-run decisions with what agents did (reads tickets via --config)")
+		cf.add(cmd)
 		return cmd
 	})
 }
@@ -157,4 +178,97 @@ func predictionsText(d pipe.Decision) string {
 		}
 	}
 	return strings.Join(parts, " / ")
+}
+
+// shadowStat counts, for one field, how the shadow decisions fared.
+type shadowStat struct{ planned, agreed, otherwise, untouched, missing int }
+
+// shadowReport reads each ticket of the newest dry-run decision per ticket
+// and compares what otai would have set with what the ticket has now.
+func (app *App) shadowReport(cmd *cobra.Command, cf *configFlags, ds []pipe.Decision) error {
+	file, err := app.load(cf)
+	if err != nil {
+		return err
+	}
+	eng, closeAll, err := app.build(cmd.Context(), file, true, nil)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	stats := map[string]*shadowStat{}
+	var fields []string
+	seen := map[string]bool{}
+	tickets := 0
+	for _, d := range ds { // newest first: the first per ticket counts
+		key := d.TicketSystem + "\x00" + d.TicketID
+		if seen[key] || len(d.Changes) == 0 {
+			continue
+		}
+		seen[key] = true
+		sys, err := eng.Services().TicketSystem(d.TicketSystem)
+		if err != nil {
+			return failure(fmt.Errorf("decision %s: %w", d.ID, err))
+		}
+		t, err := sys.GetTicket(cmd.Context(), d.TicketID)
+		tickets++
+		for _, c := range d.Changes {
+			have, ok := fieldValue(t, c.Field)
+			if !ok {
+				continue
+			}
+			st := stats[c.Field]
+			if st == nil {
+				st = &shadowStat{}
+				stats[c.Field] = st
+				fields = append(fields, c.Field)
+			}
+			st.planned++
+			switch {
+			case err != nil:
+				st.missing++
+			case strings.EqualFold(have, c.To):
+				st.agreed++
+			case strings.EqualFold(have, c.From):
+				st.untouched++
+			default:
+				st.otherwise++
+			}
+		}
+	}
+	if tickets == 0 {
+		fmt.Fprintln(app.Out, "no dry-run decision with a planned change matches")
+		return nil
+	}
+	fmt.Fprintf(app.Out, "shadow decisions: %d tickets\n", tickets)
+	tw := tabwriter.NewWriter(app.Out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIELD\tPLANNED\tAGREED\tOTHERWISE\tNOT YET HANDLED\tGONE\tAGREEMENT")
+	for _, f := range fields {
+		st := stats[f]
+		rate := "-"
+		if handled := st.agreed + st.otherwise; handled > 0 {
+			rate = fmt.Sprintf("%.0f%% of %d handled", 100*float64(st.agreed)/float64(handled), handled)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s\n", f, st.planned, st.agreed, st.otherwise, st.untouched, st.missing, rate)
+	}
+	return tw.Flush()
+}
+
+// fieldValue is the ticket's current value of a change's field.
+func fieldValue(t *ticket.Ticket, field string) (string, bool) {
+	if t == nil {
+		return "", field == "queue" || field == "priority" || field == "state" || field == "type" || field == "owner"
+	}
+	switch field {
+	case "queue":
+		return t.Queue.String(), true
+	case "priority":
+		return t.Priority.String(), true
+	case "state":
+		return t.State.String(), true
+	case "type":
+		return t.Type.String(), true
+	case "owner":
+		return t.Owner.String(), true
+	}
+	return "", false
 }

@@ -55,7 +55,7 @@ func otaiProcess(t *testing.T, args ...string) (*exec.Cmd, *syncBuffer, *syncBuf
 // TestRunStopsOnSIGINT starts `otai run` on an interval trigger, waits for
 // the first run, sends SIGINT and expects a clean exit 0.
 func TestRunStopsOnSIGINT(t *testing.T) {
-	dir := t.TempDir()
+	dir := demoDir(t)
 	cmd, out, errb := otaiProcess(t, "run", "--data-dir", dir)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestRunStopsOnSIGINT(t *testing.T) {
 // TestOddBodies puts a ticket with an empty body and one with a 5 MB body
 // into the demo inbox: both are triaged, and the big body is intact.
 func TestOddBodies(t *testing.T) {
-	dir := t.TempDir()
+	dir := demoDir(t)
 	ctx := context.Background()
 	st, err := local.Open(ctx, filepath.Join(dir, "tickets.db"), local.Options{})
 	if err != nil {
