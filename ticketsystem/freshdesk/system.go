@@ -202,10 +202,14 @@ func (c *Client) list(ctx context.Context, op string, cr ticket.SearchCriteria, 
 	var out []Ticket
 	skip := max(cr.Offset, 0)
 	next := "/tickets"
+	var pg pager
 	for next != "" {
 		var page []Ticket
 		resp, err := c.get(ctx, op, next, q, &page)
 		if err != nil {
+			return nil, err
+		}
+		if next, err = pg.next(op, resp.Header, len(page)); err != nil {
 			return nil, err
 		}
 		for i := range page {
@@ -221,7 +225,7 @@ func (c *Client) list(ctx context.Context, op string, cr ticket.SearchCriteria, 
 				return out, nil
 			}
 		}
-		next, q = nextLink(resp.Header), nil
+		q = nil // the next link carries the query
 	}
 	return out, nil
 }
@@ -389,6 +393,7 @@ func (c *Client) conversations(ctx context.Context, op string, id int64) ([]Conv
 	var out []Conversation
 	next := fmt.Sprintf("/tickets/%d/conversations", id)
 	q := url.Values{"per_page": {"100"}}
+	var pg pager
 	for next != "" {
 		var page []Conversation
 		resp, err := c.get(ctx, op, next, q, &page)
@@ -396,9 +401,41 @@ func (c *Client) conversations(ctx context.Context, op string, id int64) ([]Conv
 			return nil, err
 		}
 		out = append(out, page...)
-		next, q = nextLink(resp.Header), nil
+		if next, err = pg.next(op, resp.Header, len(page)); err != nil {
+			return nil, err
+		}
+		q = nil
 	}
 	return out, nil
+}
+
+// maxPages bounds one listing: 10,000 pages of 100 is a million tickets.
+const maxPages = 10000
+
+// pager follows Link rel="next" headers and stops a server that loops.
+type pager struct {
+	seen  map[string]bool
+	pages int
+}
+
+// next returns the link of the next page, "" when the listing is done (no
+// link, or an empty page), or an error when the server sends a link it sent
+// before or more than maxPages pages.
+func (p *pager) next(op string, h http.Header, n int) (string, error) {
+	link := nextLink(h)
+	if link == "" || n == 0 {
+		return "", nil
+	}
+	p.pages++
+	if p.seen == nil {
+		p.seen = map[string]bool{}
+	}
+	if p.seen[link] || p.pages >= maxPages {
+		return "", &ticket.Error{Op: op, Kind: ticket.ErrUnavailable,
+			Message: fmt.Sprintf("the server's pagination does not end (page %d links to a page already read, or too many pages)", p.pages)}
+	}
+	p.seen[link] = true
+	return link, nil
 }
 
 // CreateTicket creates a ticket. The requester is the customer (an e-mail,

@@ -437,6 +437,10 @@ func retryAfter(v string) time.Duration {
 		return 0
 	}
 	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		const most = 24 * time.Hour // beyond that a value is nonsense, not a plan
+		if n > int(most/time.Second) {
+			return most
+		}
 		return time.Duration(n) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {

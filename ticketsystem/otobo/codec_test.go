@@ -162,3 +162,14 @@ func FuzzDecodeReply(f *testing.F) {
 		}
 	})
 }
+
+func TestRetryAfterBounded(t *testing.T) {
+	for _, v := range []string{"99999999999999", "9223372036", "86401"} {
+		if d := retryAfter(v); d <= 0 || d > 24*time.Hour {
+			t.Errorf("retryAfter(%q) = %v, want within (0, 24h]", v, d)
+		}
+	}
+	if d := retryAfter("30"); d != 30*time.Second {
+		t.Errorf("retryAfter(30) = %v", d)
+	}
+}
