@@ -60,6 +60,37 @@ type DecisionRecorder interface {
 	RecordDecision(ctx context.Context, d Decision) error
 }
 
+// Correction is a field an agent changed after otai had set it: otai's
+// value, the agent's, and the ticket's text, to learn from later.
+type Correction struct {
+	At           time.Time `json:"at"`
+	Runner       string    `json:"runner"`
+	TicketSystem string    `json:"ticket_system,omitempty"`
+	TicketID     string    `json:"ticket_id"`
+	Field        string    `json:"field"`
+	Otai         string    `json:"otai"`  // what otai set
+	Agent        string    `json:"agent"` // what an agent set instead
+	DecisionID   string    `json:"decision_id"`
+	Subject      string    `json:"subject,omitempty"`
+	Body         string    `json:"body,omitempty"`
+}
+
+// DecisionHistory is what a recorder can tell about earlier decisions.
+type DecisionHistory interface {
+	// Applied returns the field changes otai has written to a ticket (the
+	// newest value per field, with the decision that wrote it).
+	Applied(ctx context.Context, ticketSystem, ticketID string) (map[string]AppliedChange, error)
+	// RecordCorrection keeps a correction (once per decision and field).
+	RecordCorrection(ctx context.Context, c Correction) error
+}
+
+// AppliedChange is a change otai wrote, with the decision that wrote it.
+type AppliedChange struct {
+	Change
+	DecisionID string
+	At         time.Time
+}
+
 // NewDecisionID returns a unique id that sorts by time: d-<ms hex>-<random>.
 func NewDecisionID(t time.Time) string {
 	var b [5]byte

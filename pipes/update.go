@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/otai-dev/otai/pipe"
 	"github.com/otai-dev/otai/registry"
@@ -15,7 +16,8 @@ import (
 // UpdateParams are the params of base:UpdateTicketPipe.
 type UpdateParams struct {
 	Target
-	Updates ticket.Update `yaml:"updates" aliases:"updated_ticket,fields" otai:"required" desc:"What to change: queue, priority, state, type, owner, subject, add_tags, remove_tags, custom_fields. An empty name or id leaves that field alone."`
+	RespectHumans bool          `yaml:"respect_humans" default:"true" desc:"Never set a field otai has set on this ticket before: if an agent changed it since, keep the agent's value and record a correction (for training); if not, there is nothing to do."`
+	Updates       ticket.Update `yaml:"updates" aliases:"updated_ticket,fields" otai:"required" desc:"What to change: queue, priority, state, type, owner, subject, add_tags, remove_tags, custom_fields. An empty name or id leaves that field alone."`
 }
 
 func init() {
@@ -33,13 +35,26 @@ func init() {
 			if rc.Ticket != nil && rc.Ticket.ID == p.TicketID {
 				cur = rc.Ticket
 			}
-			u, changes := plan(p.Updates, cur)
+			updates := p.Updates
+			var kept []string
+			if p.RespectHumans {
+				if kept, err = respectHumans(ctx, rc, p.Target, cur, &updates); err != nil {
+					return pipe.Failed(err)
+				}
+			}
+			u, changes := plan(updates, cur)
 			data := map[string]any{"ticket_id": p.TicketID, "ticket_system": p.TicketSystem, "changes": changes, "dry_run": rc.DryRun}
+			if len(kept) > 0 {
+				data["kept"] = kept
+			}
 			for _, c := range changes {
 				data[c.Field+"_from"] = c.From
 				data[c.Field+"_to"] = c.To
 			}
 			if u.IsEmpty() {
+				if len(kept) > 0 {
+					return pipe.Succeeded(data).WithAction("kept %s", strings.Join(kept, ", "))
+				}
 				return pipe.Succeeded(data).WithAction("no change")
 			}
 			verb := describe(changes)
@@ -175,4 +190,54 @@ func apply(t *ticket.Ticket, u ticket.Update) {
 		maps.Copy(cf, u.CustomFields)
 		t.CustomFields = cf
 	}
+}
+
+// respectHumans drops from u every entity field otai has set on the ticket
+// before. Where the ticket no longer has otai's value an agent changed it:
+// that is recorded as a correction, and the agent's value is kept. It
+// returns what was kept, e.g. "queue Sales (agent)".
+func respectHumans(ctx context.Context, rc *pipe.Context, t Target, cur *ticket.Ticket, u *ticket.Update) ([]string, error) {
+	hist, ok := rc.Decisions.(pipe.DecisionHistory)
+	if !ok || cur == nil {
+		return nil, nil
+	}
+	applied, err := hist.Applied(ctx, t.TicketSystem, t.TicketID)
+	if err != nil {
+		return nil, fmt.Errorf("reading what otai set on ticket %s before: %w", t.TicketID, err)
+	}
+	if len(applied) == 0 {
+		return nil, nil
+	}
+	var kept []string
+	for _, f := range []struct {
+		name string
+		want **ticket.Entity
+		have ticket.Entity
+	}{
+		{"queue", &u.Queue, cur.Queue},
+		{"priority", &u.Priority, cur.Priority},
+		{"state", &u.State, cur.State},
+		{"type", &u.Type, cur.Type},
+		{"owner", &u.Owner, cur.Owner},
+	} {
+		a, ok := applied[f.name]
+		if !ok || *f.want == nil || (*f.want).IsZero() {
+			continue
+		}
+		*f.want = nil
+		have := f.have.String()
+		if strings.EqualFold(have, a.To) {
+			continue // still as otai set it: nothing to do, and no flapping
+		}
+		kept = append(kept, fmt.Sprintf("%s %s (agent)", f.name, have))
+		c := pipe.Correction{At: time.Now().UTC(), Runner: rc.Runner, TicketSystem: t.TicketSystem, TicketID: t.TicketID,
+			Field: f.name, Otai: a.To, Agent: have, DecisionID: a.DecisionID, Subject: cur.Subject, Body: cut(cur.Body, 20000)}
+		if !rc.DryRun {
+			if err := hist.RecordCorrection(ctx, c); err != nil {
+				rc.Log().Warn("could not record a correction", "field", f.name, "error", err)
+			}
+		}
+		rc.Log().Info("an agent changed what otai set; keeping it", "field", f.name, "otai", a.To, "agent", have)
+	}
+	return kept, nil
 }

@@ -24,9 +24,10 @@ type Store struct {
 var (
 	_ pipe.Marks            = (*Store)(nil)
 	_ pipe.DecisionRecorder = (*Store)(nil)
+	_ pipe.DecisionHistory  = (*Store)(nil)
 )
 
-const schemaVersion = 3
+const schemaVersion = 4
 
 // Open opens (creating if needed) the state database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -87,6 +88,19 @@ var migrations = []string{
 CREATE INDEX IF NOT EXISTS decisions_at ON decisions(at);
 CREATE INDEX IF NOT EXISTS decisions_ticket ON decisions(ticket_system, ticket_id);`,
 	`ALTER TABLE decisions ADD COLUMN changes TEXT NOT NULL DEFAULT '[]';`,
+	`CREATE TABLE IF NOT EXISTS corrections (
+  decision_id   TEXT NOT NULL,
+  field         TEXT NOT NULL,
+  at            INTEGER NOT NULL,
+  runner        TEXT NOT NULL,
+  ticket_system TEXT NOT NULL,
+  ticket_id     TEXT NOT NULL,
+  otai          TEXT NOT NULL,
+  agent         TEXT NOT NULL,
+  subject       TEXT NOT NULL,
+  body          TEXT NOT NULL,
+  PRIMARY KEY (decision_id, field)
+);`,
 }
 
 // Processed implements pipe.Marks.

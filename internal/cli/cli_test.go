@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/otai-dev/otai/state"
 	"github.com/otai-dev/otai/ticket"
 	"github.com/otai-dev/otai/ticketsystem/local"
 )
@@ -346,5 +348,98 @@ func TestShadowReport(t *testing.T) {
 	want := fmt.Sprintf("queue     %d        %d       %d          %d", queueMoves, agreed, otherwise, queueMoves-agreed-otherwise)
 	if !strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " ")) {
 		t.Errorf("report lacks %q:\n%s", want, out)
+	}
+}
+
+// TestRespectHumans: otai moves invoices to Billing; an agent moves one of
+// them on to Sales; the next run keeps Sales, records the correction, and
+// writes no second note.
+func TestRespectHumans(t *testing.T) {
+	dir := demoDir(t)
+	cfg := writeFile(t, dir, "c.yml", `
+services:
+  - id: store
+    use: local:TicketSystem
+    params: { path: tickets.db, demo: true }
+  - id: rules
+    use: base:RuleClassifier
+    params:
+      rules:
+        - { label: Billing, keywords: [invoice, refund, charged, Rechnung, Rechnungskorrektur], confidence: 0.9 }
+pipes:
+  - id: fetch
+    use: base:FetchTicketsPipe
+    params: { ticket_search_criteria: { state: new, limit: 100 } }
+  - id: each
+    use: base:ForEachTicketPipe
+    params: { tickets: '{{ pipes.fetch.tickets }}' }
+    steps:
+      - id: classify
+        use: base:ClassifyPipe
+        params: { threshold: 0.5 }
+      - id: move
+        use: base:UpdateTicketPipe
+        params: { updates: { queue: "{{ pipes.classify.above_threshold ? pipes.classify.label : '' }}" } }
+      - id: note
+        use: base:AddNotePipe
+        if: pipes.classify.label != ''
+        params: { note: { body: "otai: {{ pipes.classify.label }}" } }
+`)
+	if code, out, errs := otai(t, "run", "--once", "--config", cfg, "--data-dir", dir); code != ExitOK {
+		t.Fatalf("first run: %d\n%s\n%s", code, out, errs)
+	}
+	ctx := context.Background()
+	st, err := local.Open(ctx, filepath.Join(dir, "tickets.db"), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	billing, err := st.FindTickets(ctx, ticket.SearchCriteria{Queue: &ticket.Entity{Name: "Billing"}, State: &ticket.Entity{Name: "new"}})
+	if err != nil || len(billing) < 2 {
+		t.Fatalf("expected invoices moved to Billing, got %d (%v)", len(billing), err)
+	}
+	moved := billing[0].ID
+	time.Sleep(10 * time.Millisecond) // the agent acts after otai
+	if err := st.UpdateTicket(ctx, moved, ticket.Update{Queue: &ticket.Entity{Name: "Sales"}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	code, out, errs := otai(t, "run", "--once", "--config", cfg, "--data-dir", dir)
+	if code != ExitOK || !strings.Contains(out, "kept queue Sales (agent)") {
+		t.Fatalf("second run: exit %d\n%s\n%s", code, out, errs)
+	}
+	st, err = local.Open(ctx, filepath.Join(dir, "tickets.db"), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := st.GetTicket(ctx, moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Queue.Name != "Sales" {
+		t.Errorf("otai overrode the agent: queue %q", got.Queue.Name)
+	}
+	notes := 0
+	for _, n := range got.Notes {
+		if strings.Contains(n.Body, "otai-ref:") {
+			notes++
+		}
+	}
+	if notes != 1 {
+		t.Errorf("%d otai notes, want 1", notes)
+	}
+	sdb, err := state.Open(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	cs, err := sdb.Corrections(ctx, "queue", time.Time{})
+	if err != nil || len(cs) != 1 || cs[0].TicketID != moved || cs[0].Otai != "Billing" || cs[0].Agent != "Sales" || cs[0].Subject == "" {
+		t.Fatalf("corrections = %+v, %v", cs, err)
+	}
+	// A third run finds nothing changed: no new correction, no write.
+	if code, out, _ := otai(t, "run", "--once", "--config", cfg, "--data-dir", dir); code != ExitOK || !strings.Contains(out, " 0 triaged") {
+		t.Errorf("third run: exit %d\n%s", code, out)
 	}
 }
