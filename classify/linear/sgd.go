@@ -13,12 +13,10 @@ import (
 // updates are then applied in row order, so the result depends on the seed
 // only, not on the number of workers.
 //
-// Adagrad keeps one accumulator per feature (row-wise Adagrad: the mean
-// squared gradient over the feature's class weights), so an update costs
-// one square root per feature instead of one per weight, and a weight row
-// is scaled and shifted in a single pass. The state survives between calls
-// to run, so training can continue on more rows (the refit after
-// calibration) without starting over.
+// Adagrad keeps one accumulator per weight, in float32 like the weights.
+// The state survives between calls to run, so training can continue on
+// more rows (the optional continued refit after calibration) without
+// starting over.
 type sgd struct {
 	d     *dataset
 	opts  TrainOptions
