@@ -18,10 +18,13 @@ import (
 // more rows (the optional continued refit after calibration) without
 // starting over.
 type sgd struct {
-	d     *dataset
-	opts  TrainOptions
-	w     []float32 // [feature][class] then the biases
-	acc   []float32 // Adagrad: sums of squared gradients, per weight
+	d    *dataset
+	opts TrainOptions
+	// wa interleaves weights and Adagrad sums (squared gradients) per
+	// feature, [w_0..w_nc-1, a_0..a_nc-1] for each feature then the biases,
+	// so an update touches one cache line (two for ten classes) instead of
+	// one in each of two tables.
+	wa    []float32
 	avg   []float64 // sum of the weights at the end of averaged epochs
 	nAvg  int
 	r     *rand.Rand
@@ -32,7 +35,7 @@ type sgd struct {
 
 func newSGD(d *dataset, opts TrainOptions) *sgd {
 	nc, nf := d.nc, d.nf
-	return &sgd{d: d, opts: opts, w: make([]float32, nf*nc+nc), acc: make([]float32, nf*nc+nc),
+	return &sgd{d: d, opts: opts, wa: make([]float32, (nf+1)*2*nc),
 		r: rand.New(rand.NewPCG(uint64(opts.Seed), 0xada)), resid: make([]float64, max(1, opts.BatchSize)*nc),
 		res32: make([]float32, max(1, opts.BatchSize)*nc)}
 }
@@ -42,7 +45,8 @@ func newSGD(d *dataset, opts TrainOptions) *sgd {
 func (s *sgd) run(ctx context.Context, rows []int, epochs, avgFrom int, stage string, progress func(string, int, int)) error {
 	d, opts := s.d, s.opts
 	nc, nf := d.nc, d.nf
-	w, acc := s.w, s.acc
+	wa := s.wa
+	nc2 := 2 * nc
 	var sumW float64
 	for _, i := range rows {
 		sumW += d.sw[i]
@@ -70,16 +74,21 @@ func (s *sgd) run(ctx context.Context, rows []int, epochs, avgFrom int, stage st
 				workers = 1
 			}
 			_ = parallel(ctx, workers, len(batch), func(a, b int) error {
+				wa, cols, vals := wa, d.cols, d.vals // locals: no reloads through the closure
 				for k := a; k < b; k++ {
 					i := batch[k]
 					z := resid[k*nc : k*nc+nc]
-					for c, b := range w[nf*nc:] {
+					for c, b := range wa[nf*nc2 : nf*nc2+nc] {
 						z[c] = float64(b)
 					}
-					for p := d.rowPtr[i]; p < d.rowPtr[i+1]; p++ {
-						v := d.vals[p]
-						j := int(d.cols[p]) * nc
-						wj := w[j : j+nc]
+					rc := cols[d.rowPtr[i]:d.rowPtr[i+1]]
+					rv := vals[d.rowPtr[i]:d.rowPtr[i+1]]
+					rv = rv[:len(rc)]
+					for p, col := range rc {
+						v := rv[p]
+						j := int(col) * nc2
+						wj := wa[j : j+nc]
+						wj = wj[:len(z)]
 						for c := range z {
 							z[c] += float64(v * wj[c])
 						}
@@ -106,17 +115,21 @@ func (s *sgd) run(ctx context.Context, rows []int, epochs, avgFrom int, stage st
 			// float32 state halves the memory traffic; float32 square roots
 			// and divisions are cheaper than float64 ones.
 			update := func(c0, c1 int) {
+				wa, cols, vals := wa, d.cols, d.vals
 				for k, i := range batch {
 					res := resid[k*nc : k*nc+nc]
 					for c := c0; c < c1; c++ {
 						res32[k*nc+c] = float32(res[c])
 					}
 					r32 := res32[k*nc+c0 : k*nc+c1]
-					for p := d.rowPtr[i]; p < d.rowPtr[i+1]; p++ {
-						v := d.vals[p]
-						j := int(d.cols[p]) * nc
+					rc := cols[d.rowPtr[i]:d.rowPtr[i+1]]
+					rvals := vals[d.rowPtr[i]:d.rowPtr[i+1]]
+					rvals = rvals[:len(rc)]
+					for p, col := range rc {
+						v := rvals[p]
+						j := int(col) * nc2
 						rv := reg32 * v * v
-						wj, aj := w[j+c0:j+c1], acc[j+c0:j+c1]
+						wj, aj := wa[j+c0:j+c1], wa[j+nc+c0:j+nc+c1]
 						aj = aj[:len(wj)]
 						r := r32[:len(wj)]
 						for c := range wj {
@@ -126,7 +139,7 @@ func (s *sgd) run(ctx context.Context, rows []int, epochs, avgFrom int, stage st
 							wj[c] -= eta32 * g / float32(math.Sqrt(float64(a+eps)))
 						}
 					}
-					wb, ab := w[nf*nc:], acc[nf*nc:]
+					wb, ab := wa[nf*nc2:nf*nc2+nc], wa[nf*nc2+nc:]
 					for c := c0; c < c1; c++ {
 						g := float32(res[c])
 						ab[c] += g * g
@@ -150,10 +163,12 @@ func (s *sgd) run(ctx context.Context, rows []int, epochs, avgFrom int, stage st
 		}
 		if opts.Average && s.epoch >= avgFrom {
 			if s.avg == nil {
-				s.avg = make([]float64, len(w))
+				s.avg = make([]float64, (nf+1)*nc)
 			}
-			for k, v := range w {
-				s.avg[k] += float64(v)
+			for j := 0; j <= nf; j++ {
+				for c, v := range wa[j*nc2 : j*nc2+nc] {
+					s.avg[j*nc+c] += float64(v)
+				}
 			}
 			s.nAvg++
 		}
@@ -167,9 +182,12 @@ func (s *sgd) run(ctx context.Context, rows []int, epochs, avgFrom int, stage st
 // averaged, else the current ones.
 func (s *sgd) weights() []float64 {
 	if s.nAvg == 0 {
-		out := make([]float64, len(s.w))
-		for k, v := range s.w {
-			out[k] = float64(v)
+		nc := s.d.nc
+		out := make([]float64, len(s.wa)/2)
+		for j := 0; j < len(out)/nc; j++ {
+			for c, v := range s.wa[j*2*nc : j*2*nc+nc] {
+				out[j*nc+c] = float64(v)
+			}
 		}
 		return out
 	}
