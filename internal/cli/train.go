@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"github.com/otai-dev/otai/classify/linear"
 	"github.com/otai-dev/otai/config"
 	"github.com/otai-dev/otai/internal/dataset"
+	"github.com/otai-dev/otai/pipe"
+	"github.com/otai-dev/otai/state"
 	"github.com/spf13/cobra"
 )
 
@@ -110,6 +113,8 @@ func init() {
 			name    string
 			opts    = linear.DefaultTrainOptions()
 			workers int
+			corr    bool
+			corrW   int
 		)
 		cmd := &cobra.Command{
 			Use:   "train",
@@ -124,12 +129,20 @@ Literal "\n" sequences in the data become newlines. Duplicate texts are dropped.
 From a ticket system: --from SERVICE_ID reads the closed tickets of a ticket system
 configured in --config (or the embedded demo) and learns --field.
 
+--corrections adds what agents taught otai: every value an agent set after otai had
+set the field being learned (--label, or --field with --from), as recorded in
+<data-dir>/state.db, becomes a training example (text = subject + " " + body, label =
+the agent's value), counted --corrections-weight times. A correction replaces file or
+ticket-system examples with the same text, and the newest correction of a text wins.
+--since also limits the corrections.
+
 The model keeps its training metadata (data hash, date, held-out metrics); see it
 with 'otai eval' or in the log line train prints.`,
 			Example: `  otai train --data tickets.csv --text subject,body --label queue -o queue.model
   otai train --data export.jsonl --label priority -o priority.model
   otai train --data endava.csv --map subject=title --label category -o category.model
-  otai train --from local --field queue --since 180d -o queue.model`,
+  otai train --from local --field queue --since 180d -o queue.model
+  otai train --data tickets.csv --label queue --corrections -o queue.model`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				if out == "" {
@@ -138,29 +151,45 @@ with 'otai eval' or in the log line train prints.`,
 				if (df.data == "") == (from == "") {
 					return usageError("give either --data FILE or --from SERVICE_ID")
 				}
+				if corrW < 1 {
+					return usageError("--corrections-weight %d: want 1 or more", corrW)
+				}
+				if cmd.Flags().Changed("corrections-weight") && !corr {
+					return usageError("--corrections-weight needs --corrections")
+				}
+				if corr { // fail before reading the data
+					if err := app.stateDBExists(); err != nil {
+						return err
+					}
+				}
+				var sinceT time.Time
+				if since != "" {
+					d, err := config.ParseDuration(since)
+					if err != nil || d < 0 {
+						return usageError("--since %q: want a duration like 90d or 720h", since)
+					}
+					if d > 0 {
+						sinceT = time.Now().Add(-d)
+					}
+				}
 				opts.Workers = workers
 				opts.Progress = progressFunc(app.Err)
 				ctx := cmd.Context()
 				start := time.Now()
-				var m *linear.Model
-				var source string
+				var ex []linear.Example
+				var source, learn string
 				if df.data != "" {
 					recs, st, err := df.load()
 					if err != nil {
 						return err
 					}
-					ex := make([]linear.Example, len(recs))
+					ex = make([]linear.Example, len(recs))
 					for i, r := range recs {
 						ex[i] = linear.Example{Text: r.Text, Label: r.Label}
 					}
 					fmt.Fprintf(app.Err, "read %d rows from %s: %d examples (%d without label, %d without text, %d duplicates)\n",
 						st.Rows, df.data, len(ex), st.NoLabel, st.NoText, st.Duplicates)
-					m, err = linear.Train(ctx, ex, opts)
-					if err != nil {
-						return trainError(err)
-					}
-					m.Meta.Field = df.label
-					source = df.data
+					learn, source = df.label, df.data
 				} else {
 					file, err := app.load(&cf)
 					if err != nil {
@@ -175,24 +204,38 @@ with 'otai eval' or in the log line train prints.`,
 					if err != nil {
 						return usageError("--from: %v", err)
 					}
-					so := linear.SourceOptions{Field: field, States: dataset.SplitList(states), MinExamples: minEx, Train: opts}
-					if since != "" {
-						d, err := config.ParseDuration(since)
-						if err != nil || d < 0 {
-							return usageError("--since %q: want a duration like 90d or 720h", since)
-						}
-						if d > 0 {
-							so.Since = time.Now().Add(-d)
-						}
-					}
+					so := linear.SourceOptions{Field: field, States: dataset.SplitList(states), MinExamples: minEx, Since: sinceT, Train: opts}
 					var st linear.SourceStats
-					m, st, err = linear.TrainFromSystem(ctx, sys, so)
+					ex, st, err = linear.Examples(ctx, sys, so)
 					if err != nil {
 						return trainError(err)
 					}
 					fmt.Fprintf(app.Err, "read %d tickets from %s: %d examples (%d without %s)\n", st.Tickets, from, st.Examples, st.NoLabel, field)
-					source = "ticket system " + from
+					if err := enoughExamples(ex, minEx, field, st.Tickets); err != nil {
+						return trainError(err)
+					}
+					learn, source = field, "ticket system "+from
 				}
+				if corr {
+					cs, err := app.corrections(ctx, learn, sinceT)
+					if err != nil {
+						return err
+					}
+					if len(cs) == 0 {
+						fmt.Fprintf(app.Err, "no corrections recorded for %s\n", learn)
+					} else {
+						var ms mergeStats
+						ex, ms = mergeCorrections(ex, cs, corrW)
+						fmt.Fprintf(app.Err, "added %d corrections of %s from %s as %d examples (weight %d; %d earlier examples of the same text replaced, %d older corrections of the same text superseded)\n",
+							ms.Added, learn, filepath.Join(app.DataDir, "state.db"), ms.Added*corrW, corrW, ms.Replaced, ms.Superseded)
+						source += fmt.Sprintf(" and %d corrections", ms.Added)
+					}
+				}
+				m, err := linear.Train(ctx, ex, opts)
+				if err != nil {
+					return trainError(err)
+				}
+				m.Meta.Field = learn
 				if name == "" {
 					name = m.Meta.Field
 				}
@@ -228,7 +271,7 @@ with 'otai eval' or in the log line train prints.`,
 		f.StringVarP(&out, "output", "o", "", "model file to write (written atomically)")
 		f.StringVar(&from, "from", "", "train from the closed tickets of this configured ticket system instead of --data")
 		f.StringVar(&field, "field", "queue", "with --from: the field to learn: queue, priority, type, or a custom field")
-		f.StringVar(&since, "since", "", "with --from: only tickets updated within this window, e.g. 90d")
+		f.StringVar(&since, "since", "", "with --from: only tickets updated within this window, e.g. 90d (also limits --corrections)")
 		f.StringVar(&states, "state", "closed", "with --from: ticket states to learn from (comma list)")
 		f.IntVar(&minEx, "min-examples", 20, "with --from: fewest labelled tickets to train on")
 		f.StringVar(&name, "name", "", "model name shown in notes (default: the label column)")
@@ -238,9 +281,103 @@ with 'otai eval' or in the log line train prints.`,
 		f.Float64Var(&opts.Holdout, "holdout", opts.Holdout, "share held out to calibrate probabilities (negative: no calibration)")
 		f.IntVar(&opts.RefitEpochs, "refit-epochs", opts.RefitEpochs, "after calibration, continue training on all examples for this many epochs (-1: refit from scratch)")
 		f.Int64Var(&opts.Seed, "seed", opts.Seed, "random seed (training is deterministic for a seed)")
+		f.BoolVar(&corr, "corrections", false, "also learn from the agents' corrections of this field recorded in <data-dir>/state.db")
+		f.IntVar(&corrW, "corrections-weight", 2, "with --corrections: each correction counts as this many examples")
 		f.IntVar(&workers, "workers", 0, "goroutines to use (default: all cores; results do not depend on it)")
 		return cmd
 	})
+}
+
+// enoughExamples is TrainFromSystem's check: at least minEx labelled
+// tickets and two labels.
+func enoughExamples(ex []linear.Example, minEx int, field string, tickets int) error {
+	if minEx <= 0 {
+		minEx = 20
+	}
+	labels := map[string]bool{}
+	for _, e := range ex {
+		labels[e.Label] = true
+	}
+	if len(ex) < minEx || len(labels) < 2 {
+		return fmt.Errorf("%w: %d labelled tickets with %d distinct %s values (of %d read); need at least %d and 2",
+			linear.ErrTooFewExamples, len(ex), len(labels), field, tickets, minEx)
+	}
+	return nil
+}
+
+// corrections reads the corrections of field from <data-dir>/state.db,
+// which must exist (exit 3 otherwise).
+func (app *App) corrections(ctx context.Context, field string, since time.Time) ([]pipe.Correction, error) {
+	if err := app.stateDBExists(); err != nil {
+		return nil, err
+	}
+	st, err := state.Open(ctx, filepath.Join(app.DataDir, "state.db"))
+	if err != nil {
+		return nil, envError(fmt.Errorf("--corrections: %w", err))
+	}
+	defer st.Close()
+	cs, err := st.Corrections(ctx, field, since)
+	if err != nil {
+		return nil, envError(fmt.Errorf("--corrections: %w", err))
+	}
+	return cs, nil
+}
+
+func (app *App) stateDBExists() error {
+	path := filepath.Join(app.DataDir, "state.db")
+	if _, err := os.Stat(path); err != nil {
+		return envError(fmt.Errorf("--corrections: %s does not exist: no corrections have been recorded in this data directory (run 'otai run' first, or set --data-dir or OTAI_DATA_DIR)", path))
+	}
+	return nil
+}
+
+type mergeStats struct {
+	Added      int // distinct corrected texts added
+	Replaced   int // earlier examples dropped because a correction has their text
+	Superseded int // older corrections of a text a newer one corrects again
+}
+
+// textKey identifies a ticket text regardless of whitespace.
+func textKey(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// mergeCorrections appends corrections (oldest first) to ex as examples
+// with the agent's label, each weight times. Per text only the newest
+// correction counts, and it replaces the examples of ex with that text.
+func mergeCorrections(ex []linear.Example, cs []pipe.Correction, weight int) ([]linear.Example, mergeStats) {
+	var ms mergeStats
+	latest := map[string]int{} // text key -> index in cs
+	var order []string
+	for i, c := range cs {
+		if strings.TrimSpace(c.Agent) == "" {
+			continue
+		}
+		k := textKey(c.Subject + " " + c.Body)
+		if k == "" {
+			continue
+		}
+		if _, ok := latest[k]; ok {
+			ms.Superseded++
+		} else {
+			order = append(order, k)
+		}
+		latest[k] = i
+	}
+	out := make([]linear.Example, 0, len(ex)+weight*len(order))
+	for _, e := range ex {
+		if _, ok := latest[textKey(e.Text)]; ok {
+			ms.Replaced++
+			continue
+		}
+		out = append(out, e)
+	}
+	for _, k := range order {
+		c := cs[latest[k]]
+		for range weight {
+			out = append(out, linear.Example{Text: c.Subject + " " + c.Body, Label: strings.TrimSpace(c.Agent)})
+		}
+	}
+	ms.Added = len(order)
+	return out, ms
 }
 
 func trainError(err error) error {

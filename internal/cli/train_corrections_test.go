@@ -1,0 +1,158 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/otai-dev/otai/classify/linear"
+	"github.com/otai-dev/otai/pipe"
+	"github.com/otai-dev/otai/state"
+)
+
+// recordCorrections writes corrections into <dir>/state.db.
+func recordCorrections(t *testing.T, dir string, cs ...pipe.Correction) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := state.Open(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	for i, c := range cs {
+		c.DecisionID = fmt.Sprintf("d%d", i)
+		c.Runner = "test"
+		c.TicketID = fmt.Sprint(100 + i)
+		c.At = at.Add(time.Duration(i) * time.Minute)
+		if err := st.RecordCorrection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestTrainCorrections(t *testing.T) {
+	dir := t.TempDir()
+	data := labelledCSV(t, dir, 150, 1)
+	model := filepath.Join(dir, "queue.model")
+	rows, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first data row, as a ticket text (subject + " " + body).
+	var subject, body string
+	first := strings.Split(string(rows), "\n")[1]
+	subject, rest, _ := strings.Cut(first, ",")
+	body = strings.ReplaceAll(rest[1:strings.LastIndex(rest, `"`)], `\n`, "\n")
+
+	// No state.db: an environment error.
+	code, _, errs := otai(t, "train", "--data", data, "--label", "queue", "--corrections", "--data-dir", dir, "-o", model)
+	if code != ExitEnv || !strings.Contains(errs, "state.db does not exist") {
+		t.Fatalf("without state.db: exit %d, want %d\n%s", code, ExitEnv, errs)
+	}
+
+	recordCorrections(t, dir,
+		// "zorblax" occurs only in corrections, always corrected to Sales.
+		pipe.Correction{Field: "queue", Otai: "Technical", Agent: "Sales", Subject: "zorblax gadget", Body: "The zorblax unit stopped"},
+		pipe.Correction{Field: "queue", Otai: "Billing", Agent: "Sales", Subject: "zorblax order", Body: "Two more zorblax please"},
+		pipe.Correction{Field: "queue", Otai: "Technical", Agent: "Billing", Subject: "zorblax invoice", Body: "zorblax was charged twice"},
+		// corrected twice: the newest (Sales) wins
+		pipe.Correction{Field: "queue", Otai: "Technical", Agent: "Billing", Subject: "zorblax invoice", Body: "zorblax  was charged twice"},
+		pipe.Correction{Field: "queue", Otai: "Billing", Agent: "Sales", Subject: "zorblax invoice", Body: "zorblax was charged twice"},
+		// the same text as a file row: replaces it
+		pipe.Correction{Field: "queue", Otai: "Billing", Agent: "Technical", Subject: subject, Body: body},
+		// another field: not used
+		pipe.Correction{Field: "priority", Otai: "low", Agent: "high", Subject: "zorblax", Body: "Billing Rechnung"},
+	)
+
+	code, out, errs := otai(t, "train", "--data", data, "--label", "queue", "--corrections", "--data-dir", dir, "-o", model)
+	if code != ExitOK {
+		t.Fatalf("train --corrections: exit %d\n%s\n%s", code, out, errs)
+	}
+	want := "added 4 corrections of queue from " + filepath.Join(dir, "state.db") + " as 8 examples (weight 2; 1 earlier examples of the same text replaced, 2 older corrections of the same text superseded)"
+	if !strings.Contains(errs, want) {
+		t.Errorf("train --corrections printed\n%s\nwant %q", errs, want)
+	}
+	if !strings.Contains(out, "trained on 157 examples") || !strings.Contains(out, "and 4 corrections") {
+		t.Errorf("train --corrections: %s", out)
+	}
+	m, err := linear.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Predict("zorblax", 1)[0].Label; got != "Sales" {
+		t.Errorf("a word only the corrections have maps to %q, want the agents' Sales (%v)", got, m.Predict("zorblax", 0))
+	}
+	if m.Meta.Field != "queue" || m.Meta.ClassCounts["Sales"] < 6 {
+		t.Errorf("metadata: field %q, counts %v", m.Meta.Field, m.Meta.ClassCounts)
+	}
+
+	// Weight 3: each correction counts three times.
+	code, out, errs = otai(t, "train", "--data", data, "--label", "queue", "--corrections", "--corrections-weight", "3", "--data-dir", dir, "-o", model)
+	if code != ExitOK || !strings.Contains(errs, "as 12 examples (weight 3;") || !strings.Contains(out, "trained on 161 examples") {
+		t.Errorf("--corrections-weight 3: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, _, errs = otai(t, "train", "--data", data, "--label", "queue", "--corrections", "--corrections-weight", "0", "--data-dir", dir, "-o", model)
+	if code != ExitUsage || !strings.Contains(errs, "--corrections-weight 0") {
+		t.Errorf("--corrections-weight 0: exit %d\n%s", code, errs)
+	}
+	code, _, errs = otai(t, "train", "--data", data, "--label", "queue", "--corrections-weight", "3", "--data-dir", dir, "-o", model)
+	if code != ExitUsage || !strings.Contains(errs, "needs --corrections") {
+		t.Errorf("--corrections-weight without --corrections: exit %d\n%s", code, errs)
+	}
+
+	// A data dir whose state.db has no queue corrections: not an error.
+	dir2 := t.TempDir()
+	recordCorrections(t, dir2, pipe.Correction{Field: "priority", Otai: "low", Agent: "high", Subject: "s", Body: "b"})
+	code, out, errs = otai(t, "train", "--data", data, "--label", "queue", "--corrections", "--data-dir", dir2, "-o", model)
+	if code != ExitOK || !strings.Contains(errs, "no corrections recorded for queue") || !strings.Contains(out, "trained on 150 examples") {
+		t.Errorf("no corrections: exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+func TestMergeCorrections(t *testing.T) {
+	ex := []linear.Example{{Text: "a b", Label: "x"}, {Text: "c  d", Label: "x"}, {Text: "e", Label: "y"}}
+	cs := []pipe.Correction{
+		{Agent: "y", Subject: "c", Body: "d"},
+		{Agent: "z", Subject: "f", Body: ""},
+		{Agent: "", Subject: "g", Body: "h"}, // no agent value: ignored
+		{Agent: "x", Subject: "c", Body: "d\n"},
+	}
+	out, ms := mergeCorrections(ex, cs, 2)
+	if ms != (mergeStats{Added: 2, Replaced: 1, Superseded: 1}) {
+		t.Errorf("stats %+v", ms)
+	}
+	want := []linear.Example{{Text: "a b", Label: "x"}, {Text: "e", Label: "y"},
+		{Text: "c d\n", Label: "x"}, {Text: "c d\n", Label: "x"}, {Text: "f ", Label: "z"}, {Text: "f ", Label: "z"}}
+	if fmt.Sprint(out) != fmt.Sprint(want) {
+		t.Errorf("merged\n%v\nwant\n%v", out, want)
+	}
+}
+
+func TestTrainFromSystemCorrections(t *testing.T) {
+	dir := t.TempDir()
+	model := filepath.Join(dir, "queue.model")
+	code, _, errs := otai(t, "train", "--from", "local", "--field", "queue", "--corrections", "--data-dir", dir, "-o", model)
+	if code != ExitEnv || !strings.Contains(errs, "state.db does not exist") {
+		t.Fatalf("without state.db: exit %d\n%s", code, errs)
+	}
+	recordCorrections(t, dir,
+		pipe.Correction{Field: "queue", Otai: "Billing", Agent: "Sales", Subject: "quuxotic", Body: "quuxotic bundle"},
+		pipe.Correction{Field: "queue", Otai: "Billing", Agent: "Sales", Subject: "quuxotic upgrade", Body: "more quuxotic"})
+	code, out, errs := otai(t, "train", "--from", "local", "--field", "queue", "--corrections", "--corrections-weight", "3", "--data-dir", dir, "-o", model)
+	if code != ExitOK || !strings.Contains(errs, "added 2 corrections of queue") || !strings.Contains(errs, "as 6 examples") ||
+		!strings.Contains(out, "from ticket system local and 2 corrections") {
+		t.Fatalf("--from local --corrections: exit %d\n%s\n%s", code, out, errs)
+	}
+	m, err := linear.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Predict("quuxotic", 1)[0].Label; got != "Sales" {
+		t.Errorf("quuxotic -> %q, want Sales", got)
+	}
+}
