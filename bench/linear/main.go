@@ -97,6 +97,7 @@ func main() {
 	flag.BoolVar(&d.Refit, "refit", d.Refit, "refit on all data after calibration")
 	flag.IntVar(&d.RefitEpochs, "refit-epochs", d.RefitEpochs, "sgd epochs of the refit continuing the calibrated fit (-1: refit from scratch)")
 	flag.Int64Var(&d.Seed, "seed", d.Seed, "training seed")
+	dump := flag.String("cv-dump", "", "with -cv: write the out-of-fold probabilities here (CSV: target, fold, label index, p_0..p_k)")
 	cv := flag.Int("cv", 0, "instead of the test split, report the mean macro-F1 of a stratified k-fold cross-validation on the training split (for choosing settings without looking at the test split)")
 	reps := flag.Int("predict-reps", 3, "repeat the test set this many times when timing prediction")
 	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the whole run here")
@@ -122,7 +123,7 @@ func main() {
 	}
 	for _, t := range splitComma(*targets) {
 		if *cv > 1 {
-			res, err := crossValidate(*split, t, d, *cv)
+			res, err := crossValidate(*split, t, d, *cv, *dump)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "linear-bench:", err)
 				os.Exit(1)
@@ -252,7 +253,15 @@ func run(dir, name, target string, opts linear.TrainOptions, reps int) (*result,
 
 // crossValidate scores opts by stratified k-fold cross-validation on the
 // training rows only: each class's rows are dealt round-robin to the folds.
-func crossValidate(dir, target string, opts linear.TrainOptions, k int) (map[string]any, error) {
+func crossValidate(dir, target string, opts linear.TrainOptions, k int, dump string) (map[string]any, error) {
+	var dw *os.File
+	if dump != "" {
+		var err error
+		if dw, err = os.OpenFile(dump, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err != nil {
+			return nil, err
+		}
+		defer dw.Close()
+	}
 	rows, err := readSplit(filepath.Join(dir, target+".csv"))
 	if err != nil {
 		return nil, err
@@ -295,6 +304,13 @@ func crossValidate(dir, target string, opts linear.TrainOptions, k int) (map[str
 		for _, e := range te {
 			yi, known := lix[e.Label]
 			pi, _ := m.PredictLabel(e.Text)
+			if dw != nil {
+				fmt.Fprintf(dw, "%s,%d,%d", target, f, yi)
+				for _, p := range m.Probabilities(e.Text) {
+					fmt.Fprintf(dw, ",%.6g", p)
+				}
+				fmt.Fprintln(dw)
+			}
 			if known {
 				y, p = append(y, yi), append(p, pi)
 			}
