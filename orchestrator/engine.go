@@ -31,7 +31,12 @@ type Options struct {
 	Marks    pipe.Marks // remembers processed tickets; nil: remember nothing
 	// Decisions records every decision; nil: not recorded.
 	Decisions pipe.DecisionRecorder
-	Env       map[string]any
+	// Claims leases tickets to this process (replicas sharing a state
+	// store split the work); nil: no leases. Owner is this process's id as
+	// a lease holder; empty: pipe.NewOwner().
+	Claims pipe.Claims
+	Owner  string
+	Env    map[string]any
 	// HTTPMetrics is handed to every service (REST adapters observe their
 	// requests with it).
 	HTTPMetrics httpx.Hook
@@ -121,6 +126,9 @@ func Build(ctx context.Context, f *config.File, opts Options) (_ *Engine, err er
 	}
 	if opts.Env == nil {
 		opts.Env = Environ()
+	}
+	if opts.Claims != nil && opts.Owner == "" {
+		opts.Owner = pipe.NewOwner()
 	}
 	e := &Engine{file: f, opts: opts, services: &services{byID: map[string]any{}}}
 	defer func() {
@@ -281,7 +289,7 @@ func (e *Engine) RunOnce(ctx context.Context, r *Runner, stopping <-chan struct{
 	vars["dry_run"] = r.DryRun
 	rc := &pipe.Context{Runner: r.ID, Pipes: map[string]map[string]any{}, Vars: vars, Env: e.opts.Env,
 		Services: e.services, Logger: log, DryRun: r.DryRun, Marks: e.opts.Marks, Decisions: e.opts.Decisions,
-		Stopping: stopping}
+		Claims: e.opts.Claims, Owner: e.opts.Owner, Stopping: stopping}
 	start := time.Now()
 	log.Info("run started", "dry_run", r.DryRun)
 	steps := pipe.RunSteps(ctx, rc, r.steps)

@@ -157,6 +157,11 @@ type Context struct {
 	Marks    Marks // nil: nothing is remembered between runs
 	// Decisions records what was decided per ticket; nil: not recorded.
 	Decisions DecisionRecorder
+	// Claims leases tickets to this process, so that replicas sharing a
+	// state store never work on one ticket at once; nil: no leases (one
+	// process). Owner is this process's id as a lease holder.
+	Claims Claims
+	Owner  string
 	// Stopping is closed when otai is shutting down: containers finish
 	// the work they started and begin no new ticket.
 	Stopping <-chan struct{}

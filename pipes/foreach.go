@@ -17,6 +17,7 @@ type ForEachParams struct {
 	Tickets       []ticket.Ticket `yaml:"tickets" otai:"required" desc:"The tickets to work on, usually '{{ pipes.<fetch id>.tickets }}'."`
 	Concurrency   int             `yaml:"concurrency" default:"4" desc:"How many tickets are worked on at once."`
 	SkipProcessed bool            `yaml:"skip_processed" default:"true" desc:"Skip tickets this runner already finished that have not changed since."`
+	ClaimTTL      time.Duration   `yaml:"claim_ttl" default:"5m" desc:"How long a ticket stays leased to the otai process working on it; replicas sharing a state store skip it meanwhile, and take it over this long after a process died. Renewed while the ticket is worked on."`
 }
 
 func init() {
@@ -62,7 +63,7 @@ func newForEach(b registry.Build[ForEachParams]) (pipe.Pipe, error) {
 			go func(i int) {
 				defer wg.Done()
 				defer func() { <-sem }()
-				items[i] = runItem(ctx, rc, b.ID, b.Steps, &p.Tickets[i], p.SkipProcessed)
+				items[i] = runItem(ctx, rc, b.ID, b.Steps, &p.Tickets[i], p.SkipProcessed, p.ClaimTTL)
 			}(i)
 		}
 		wg.Wait()
@@ -97,10 +98,29 @@ func markKey(rc *pipe.Context, pipeID, ticketID string) string {
 	return rc.Runner + "/" + pipeID + "/" + ticketID
 }
 
-func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*pipe.Step, t *ticket.Ticket, skipProcessed bool) pipe.ItemResult {
+// notClaimed is the message of a ticket another replica is working on.
+const notClaimed = "being worked on by another otai instance"
+
+func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*pipe.Step, t *ticket.Ticket, skipProcessed bool, claimTTL time.Duration) pipe.ItemResult {
 	it := pipe.ItemResult{TicketID: t.ID, Number: t.Number, Subject: t.Subject, Queue: t.Queue.String(), Priority: t.Priority.String()}
 	rc := parent.Child(t)
 	key := markKey(parent, pipeID, t.ID)
+	if rc.Claims != nil {
+		// The lease comes first and the processed mark is read after it:
+		// two replicas that fetched the same ticket cannot both find it
+		// unmarked, because the second one gets the lease only after the
+		// first has marked the ticket and released it.
+		ok, stop, err := claim(ctx, rc, key, claimTTL)
+		if err != nil {
+			it.Status, it.Message = pipe.StatusFailed, err.Error()
+			return it
+		}
+		if !ok {
+			it.Status, it.Message = pipe.StatusSkipped, notClaimed
+			return it
+		}
+		defer stop()
+	}
 	if skipProcessed && rc.Marks != nil {
 		at, ok, err := rc.Marks.Processed(ctx, key)
 		if err != nil {
@@ -133,6 +153,53 @@ func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*
 		}
 	}
 	return it
+}
+
+// claim takes the lease on key and keeps renewing it (every third of the
+// ttl) until stop is called, which releases it. A release that fails is
+// logged: the lease then runs out by itself.
+func claim(ctx context.Context, rc *pipe.Context, key string, ttl time.Duration) (ok bool, stop func(), err error) {
+	if ttl <= 0 {
+		ttl = 5 * time.Minute
+	}
+	ok, err = rc.Claims.Claim(ctx, key, rc.Owner, ttl)
+	if err != nil {
+		return false, nil, fmt.Errorf("claiming the ticket: %w", err)
+	}
+	if !ok {
+		rc.Log().Debug("ticket skipped: " + notClaimed)
+		return false, nil, nil
+	}
+	done := make(chan struct{})
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		tk := time.NewTicker(ttl / 3)
+		defer tk.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tk.C:
+				held, err := rc.Claims.Claim(context.WithoutCancel(ctx), key, rc.Owner, ttl)
+				switch {
+				case err != nil:
+					rc.Log().Warn("could not renew the lease on the ticket", "error", err)
+				case !held:
+					rc.Log().Warn("lost the lease on the ticket: it ran out and another otai instance took it over")
+				}
+			}
+		}
+	}()
+	return true, func() {
+		close(done)
+		<-renewed
+		if err := rc.Claims.Release(context.WithoutCancel(ctx), key, rc.Owner); err != nil {
+			rc.Log().Warn("could not release the lease on the ticket; it runs out by itself", "error", err)
+		}
+	}, nil
 }
 
 // record keeps the ticket's decision. Losing a record is logged, not

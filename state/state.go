@@ -25,9 +25,11 @@ var (
 	_ pipe.Marks            = (*Store)(nil)
 	_ pipe.DecisionRecorder = (*Store)(nil)
 	_ pipe.DecisionHistory  = (*Store)(nil)
+	_ pipe.Claims           = (*Store)(nil)
+	_ Backend               = (*Store)(nil)
 )
 
-const schemaVersion = 4
+const schemaVersion = 5
 
 // Open opens (creating if needed) the state database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -100,6 +102,11 @@ CREATE INDEX IF NOT EXISTS decisions_ticket ON decisions(ticket_system, ticket_i
   subject       TEXT NOT NULL,
   body          TEXT NOT NULL,
   PRIMARY KEY (decision_id, field)
+);`,
+	`CREATE TABLE IF NOT EXISTS claims (
+  key        TEXT PRIMARY KEY,
+  owner      TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
 );`,
 }
 

@@ -4,8 +4,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -30,8 +28,9 @@ func init() {
 		cmd := &cobra.Command{
 			Use:   "decisions",
 			Short: "List what otai decided per ticket, and what it wrote back",
-			Long: `Decisions lists the decision records in the data directory's state.db,
-newest first: when, which runner, which ticket, the label and confidence of each
+			Long: `Decisions lists the decision records in the data directory's state.db
+(in PostgreSQL when OTAI_STATE_DSN is set), newest first: when, which runner,
+which ticket, the label and confidence of each
 classify step, what was written back, and the outcome with its error.
 
 --since and --until take a duration back from now (24h, 7d) or a time
@@ -75,13 +74,9 @@ somewhere else (otherwise), or have not touched it yet.`,
 					return usageError("--format %q: want table, csv or jsonl", format)
 				}
 				f.Runner, f.Outcome, f.TicketID, f.Limit = runner, outcome, ticketID, limit
-				path := filepath.Join(app.DataDir, "state.db")
-				if _, err := os.Stat(path); err != nil {
-					return envError(fmt.Errorf("no decisions yet: %s does not exist (run 'otai run' first, or set --data-dir)", path))
-				}
-				st, err := state.Open(cmd.Context(), path)
+				st, err := app.openState(cmd.Context(), "", true) // OTAI_STATE_DSN or state.db
 				if err != nil {
-					return envError(err)
+					return err
 				}
 				defer st.Close()
 				if shadow {

@@ -11,6 +11,7 @@ import (
 	"github.com/otai-dev/otai/internal/defaults"
 	"github.com/otai-dev/otai/internal/httpx"
 	"github.com/otai-dev/otai/orchestrator"
+	"github.com/otai-dev/otai/pipe"
 	"github.com/otai-dev/otai/secret"
 	"github.com/otai-dev/otai/state"
 	"github.com/spf13/cobra"
@@ -81,18 +82,56 @@ func (app *App) dataDir() error {
 	return nil
 }
 
+// StateDSNEnv names the environment variable with the DSN of a PostgreSQL
+// state store. Set, otai keeps processed marks, decisions, corrections and
+// ticket leases there, and several `otai run` processes sharing it split
+// the work (docs/reliability-replicas.md); unset, they live in state.db in
+// the data directory.
+const StateDSNEnv = "OTAI_STATE_DSN"
+
+// openState opens the state store: PostgreSQL when OTAI_STATE_DSN is set,
+// else state.db in the data directory (which must exist when mustExist).
+// owner names this process in the decisions PostgreSQL records.
+func (app *App) openState(ctx context.Context, owner string, mustExist bool) (state.Backend, error) {
+	if dsn := os.Getenv(StateDSNEnv); dsn != "" {
+		st, err := state.OpenPostgres(ctx, dsn)
+		if err != nil {
+			return nil, envError(fmt.Errorf("%w (from %s)", err, StateDSNEnv))
+		}
+		st.SetOwner(owner)
+		return st, nil
+	}
+	path := filepath.Join(app.DataDir, "state.db")
+	if mustExist {
+		if _, err := os.Stat(path); err != nil {
+			return nil, envError(fmt.Errorf("no decisions yet: %s does not exist (run 'otai run' first, or set --data-dir or %s)", path, StateDSNEnv))
+		}
+	}
+	st, err := state.Open(ctx, path)
+	if err != nil {
+		return nil, envError(err)
+	}
+	return st, nil
+}
+
 // build provisions the engine with otai's state store. The returned
 // closer releases everything.
 func (app *App) build(ctx context.Context, file *config.File, dryRun bool, httpMetrics httpx.Hook) (*orchestrator.Engine, func(), error) {
 	if err := app.dataDir(); err != nil {
 		return nil, nil, err
 	}
-	st, err := state.Open(ctx, filepath.Join(app.DataDir, "state.db"))
+	owner := pipe.NewOwner()
+	st, err := app.openState(ctx, owner, false)
 	if err != nil {
-		return nil, nil, envError(err)
+		return nil, nil, err
 	}
+	if _, ok := st.(*state.PostgresStore); ok {
+		app.Logger.Info("state store: PostgreSQL ("+StateDSNEnv+")", "owner", owner)
+	}
+	env := orchestrator.Environ()
+	delete(env, StateDSNEnv) // may carry a password; templates have no use for it
 	eng, err := orchestrator.Build(ctx, file, orchestrator.Options{DataDir: app.DataDir, Logger: app.Logger,
-		DryRun: dryRun, Marks: st, Decisions: st, HTTPMetrics: httpMetrics})
+		DryRun: dryRun, Marks: st, Decisions: st, Claims: st, Owner: owner, Env: env, HTTPMetrics: httpMetrics})
 	if err != nil {
 		st.Close()
 		return nil, nil, envError(err)

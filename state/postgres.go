@@ -1,0 +1,372 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/otai-dev/otai/pipe"
+	"github.com/otai-dev/otai/secret"
+)
+
+// PostgresStore keeps otai's state in PostgreSQL, so that several otai
+// processes (replicas) share it: processed marks, decisions, corrections
+// and the leases with which they split the work. Texts are redacted as in
+// the SQLite Store.
+//
+// Leases are rows of the claims table written by one atomic upsert that
+// succeeds only when the row is missing, expired or already the caller's;
+// expiry is judged by the database server's clock (now()), so replicas
+// with skewed clocks still agree. Row locks (SELECT ... FOR UPDATE SKIP
+// LOCKED) were the alternative; they were not used because a lock lives
+// only as long as its transaction: every ticket in flight would pin a
+// connection in an open transaction across the help desk's HTTP calls and
+// the model, and a process that hangs without dying would hold its
+// tickets forever. A lease that runs out needs neither.
+type PostgresStore struct {
+	db    *sql.DB
+	owner string
+}
+
+var (
+	_ Backend               = (*PostgresStore)(nil)
+	_ pipe.Marks            = (*PostgresStore)(nil)
+	_ pipe.DecisionRecorder = (*PostgresStore)(nil)
+	_ pipe.DecisionHistory  = (*PostgresStore)(nil)
+	_ pipe.Claims           = (*PostgresStore)(nil)
+)
+
+// pgMigrations[v] takes the PostgreSQL schema from version v to v+1; the
+// version is kept in the schema_version table.
+var pgMigrations = []string{
+	`CREATE TABLE processed (
+  key          TEXT PRIMARY KEY,
+  processed_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE decisions (
+  id            TEXT PRIMARY KEY,
+  at            TIMESTAMPTZ NOT NULL,
+  owner         TEXT NOT NULL,
+  runner        TEXT NOT NULL,
+  pipe          TEXT NOT NULL,
+  ticket_system TEXT NOT NULL,
+  ticket_id     TEXT NOT NULL,
+  subject       TEXT NOT NULL,
+  label         TEXT NOT NULL,
+  confidence    DOUBLE PRECISION NOT NULL,
+  predictions   TEXT NOT NULL,
+  written       TEXT NOT NULL,
+  changes       TEXT NOT NULL DEFAULT '[]',
+  outcome       TEXT NOT NULL,
+  error         TEXT NOT NULL,
+  dry_run       BOOLEAN NOT NULL
+);
+CREATE INDEX decisions_at ON decisions(at);
+CREATE INDEX decisions_ticket ON decisions(ticket_system, ticket_id);
+CREATE TABLE corrections (
+  decision_id   TEXT NOT NULL,
+  field         TEXT NOT NULL,
+  at            TIMESTAMPTZ NOT NULL,
+  runner        TEXT NOT NULL,
+  ticket_system TEXT NOT NULL,
+  ticket_id     TEXT NOT NULL,
+  otai          TEXT NOT NULL,
+  agent         TEXT NOT NULL,
+  subject       TEXT NOT NULL,
+  body          TEXT NOT NULL,
+  PRIMARY KEY (decision_id, field)
+);
+CREATE TABLE claims (
+  key        TEXT PRIMARY KEY,
+  owner      TEXT NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL
+);`,
+}
+
+// pgLockKey serialises migrations of replicas that start at once
+// (pg_advisory_xact_lock; "otai" in ASCII).
+const pgLockKey = 0x6f746169
+
+// OpenPostgres connects to the PostgreSQL database dsn (a URL,
+// postgres://user@host:5432/db?sslmode=..., or key=value pairs; the
+// PG* environment variables and ~/.pgpass fill in what it leaves out) and
+// brings its schema up to date. A password in dsn is redacted from logs
+// and errors.
+func OpenPostgres(ctx context.Context, dsn string) (*PostgresStore, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("state DSN: %s", secret.Redact(err.Error()))
+	}
+	if cfg.Password != "" {
+		secret.Register(cfg.Password)
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s := &PostgresStore{db: db}
+	where := fmt.Sprintf("PostgreSQL state store at %s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to the %s: %s", where, secret.Redact(err.Error()))
+	}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %s", where, secret.Redact(err.Error()))
+	}
+	return s, nil
+}
+
+// SetOwner names the process whose decisions this store records (the
+// owner column of decisions; the lease owner, see pipe.NewOwner).
+func (s *PostgresStore) SetOwner(owner string) { s.owner = owner }
+
+func (s *PostgresStore) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", pgLockKey); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	var v int
+	err = tx.QueryRowContext(ctx, "SELECT version FROM schema_version").Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_version(version) VALUES (0)"); err != nil {
+			return fmt.Errorf("migrating: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("reading the schema version: %w", err)
+	}
+	if v > len(pgMigrations) {
+		return fmt.Errorf("schema version %d is newer than this otai understands (%d): upgrade otai", v, len(pgMigrations))
+	}
+	for ; v < len(pgMigrations); v++ {
+		if _, err := tx.ExecContext(ctx, pgMigrations[v]); err != nil {
+			return fmt.Errorf("migrating to schema version %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE schema_version SET version = $1", v+1); err != nil {
+			return fmt.Errorf("migrating to schema version %d: %w", v+1, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Close closes the connections.
+func (s *PostgresStore) Close() error { return s.db.Close() }
+
+// Processed implements pipe.Marks.
+func (s *PostgresStore) Processed(ctx context.Context, key string) (time.Time, bool, error) {
+	var at time.Time
+	err := s.db.QueryRowContext(ctx, "SELECT processed_at FROM processed WHERE key = $1", key).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("reading processed mark %s: %w", key, err)
+	}
+	return at.UTC(), true, nil
+}
+
+// MarkProcessed implements pipe.Marks.
+func (s *PostgresStore) MarkProcessed(ctx context.Context, key string, t time.Time) error {
+	_, err := s.db.ExecContext(ctx,
+		"INSERT INTO processed(key, processed_at) VALUES($1, $2) ON CONFLICT(key) DO UPDATE SET processed_at = excluded.processed_at",
+		key, t)
+	if err != nil {
+		return fmt.Errorf("recording processed mark %s: %w", key, err)
+	}
+	return nil
+}
+
+// Claim implements pipe.Claims (see PostgresStore for why a lease).
+func (s *PostgresStore) Claim(ctx context.Context, key, owner string, ttl time.Duration) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `INSERT INTO claims(key, owner, expires_at)
+  VALUES($1, $2, clock_timestamp() + $3 * interval '1 microsecond')
+  ON CONFLICT(key) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+  WHERE claims.expires_at < clock_timestamp() OR claims.owner = excluded.owner`,
+		key, owner, ttl.Microseconds())
+	if err != nil {
+		return false, fmt.Errorf("claiming %s: %w", key, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claiming %s: %w", key, err)
+	}
+	return n == 1, nil
+}
+
+// Release implements pipe.Claims.
+func (s *PostgresStore) Release(ctx context.Context, key, owner string) error {
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM claims WHERE key = $1 AND owner = $2", key, owner); err != nil {
+		return fmt.Errorf("releasing %s: %w", key, err)
+	}
+	return nil
+}
+
+// RecordDecision implements pipe.DecisionRecorder, with the store's owner.
+// Texts are redacted: no secret reaches the decision store.
+func (s *PostgresStore) RecordDecision(ctx context.Context, d pipe.Decision) error {
+	preds, err := json.Marshal(d.Predictions)
+	if err != nil {
+		return fmt.Errorf("encoding predictions of decision %s: %w", d.ID, err)
+	}
+	written, err := json.Marshal(d.Written)
+	if err != nil {
+		return fmt.Errorf("encoding write-back of decision %s: %w", d.ID, err)
+	}
+	changes, err := json.Marshal(d.Changes)
+	if err != nil {
+		return fmt.Errorf("encoding changes of decision %s: %w", d.ID, err)
+	}
+	label, conf := d.Label()
+	_, err = s.db.ExecContext(ctx, `INSERT INTO decisions
+  (id, at, owner, runner, pipe, ticket_system, ticket_id, subject, label, confidence, predictions, written, changes, outcome, error, dry_run)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+  ON CONFLICT(id) DO UPDATE SET written = excluded.written, changes = excluded.changes, outcome = excluded.outcome, error = excluded.error`,
+		d.ID, d.At, s.owner, d.Runner, d.Pipe, d.TicketSystem, d.TicketID, secret.Redact(d.Subject), label, conf,
+		secret.Redact(string(preds)), secret.Redact(string(written)), secret.Redact(string(changes)), string(d.Outcome), secret.Redact(d.Error), d.DryRun)
+	if err != nil {
+		return fmt.Errorf("recording decision %s for ticket %s: %w", d.ID, d.TicketID, err)
+	}
+	return nil
+}
+
+// Decisions lists decisions matching f, newest first.
+func (s *PostgresStore) Decisions(ctx context.Context, f Filter) ([]pipe.Decision, error) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if !f.Since.IsZero() {
+		add("at >= $%d", f.Since)
+	}
+	if !f.Until.IsZero() {
+		add("at < $%d", f.Until)
+	}
+	if f.Runner != "" {
+		add("runner = $%d", f.Runner)
+	}
+	if f.Outcome != "" {
+		add("outcome = $%d", f.Outcome)
+	}
+	if f.TicketID != "" {
+		add("ticket_id = $%d", f.TicketID)
+	}
+	if f.DryRun != nil {
+		add("dry_run = $%d", *f.DryRun)
+	}
+	q := "SELECT id, at, runner, pipe, ticket_system, ticket_id, subject, predictions, written, changes, outcome, error, dry_run FROM decisions"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, limit)
+	q += fmt.Sprintf(" ORDER BY at DESC, id DESC LIMIT $%d", len(args))
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing decisions: %w", err)
+	}
+	defer rows.Close()
+	var out []pipe.Decision
+	for rows.Next() {
+		var d pipe.Decision
+		var preds, written, changes, outcome string
+		if err := rows.Scan(&d.ID, &d.At, &d.Runner, &d.Pipe, &d.TicketSystem, &d.TicketID, &d.Subject,
+			&preds, &written, &changes, &outcome, &d.Error, &d.DryRun); err != nil {
+			return nil, fmt.Errorf("reading decision: %w", err)
+		}
+		d.At = d.At.UTC()
+		d.Outcome = pipe.Status(outcome)
+		if err := json.Unmarshal([]byte(preds), &d.Predictions); err != nil {
+			return nil, fmt.Errorf("decoding predictions of decision %s: %w", d.ID, err)
+		}
+		if err := json.Unmarshal([]byte(written), &d.Written); err != nil {
+			return nil, fmt.Errorf("decoding write-back of decision %s: %w", d.ID, err)
+		}
+		if err := json.Unmarshal([]byte(changes), &d.Changes); err != nil {
+			return nil, fmt.Errorf("decoding changes of decision %s: %w", d.ID, err)
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Applied implements pipe.DecisionHistory: the newest value otai wrote per
+// field of a ticket, from its succeeded, non-dry-run decisions.
+func (s *PostgresStore) Applied(ctx context.Context, ticketSystem, ticketID string) (map[string]pipe.AppliedChange, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, at, changes FROM decisions
+  WHERE ticket_system = $1 AND ticket_id = $2 AND NOT dry_run AND outcome = 'succeeded' AND changes != '[]'
+  ORDER BY at ASC, id ASC`, ticketSystem, ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("reading decisions of ticket %s: %w", ticketID, err)
+	}
+	defer rows.Close()
+	out := map[string]pipe.AppliedChange{}
+	for rows.Next() {
+		var id, changes string
+		var at time.Time
+		if err := rows.Scan(&id, &at, &changes); err != nil {
+			return nil, fmt.Errorf("reading decision: %w", err)
+		}
+		var cs []pipe.Change
+		if err := json.Unmarshal([]byte(changes), &cs); err != nil {
+			return nil, fmt.Errorf("decoding changes of decision %s: %w", id, err)
+		}
+		for _, c := range cs {
+			out[c.Field] = pipe.AppliedChange{Change: c, DecisionID: id, At: at.UTC()}
+		}
+	}
+	return out, rows.Err()
+}
+
+// RecordCorrection implements pipe.DecisionHistory. A correction is kept
+// once per decision and field.
+func (s *PostgresStore) RecordCorrection(ctx context.Context, c pipe.Correction) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO corrections
+  (decision_id, field, at, runner, ticket_system, ticket_id, otai, agent, subject, body)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT(decision_id, field) DO NOTHING`,
+		c.DecisionID, c.Field, c.At, c.Runner, c.TicketSystem, c.TicketID, c.Otai, c.Agent,
+		secret.Redact(c.Subject), secret.Redact(c.Body))
+	if err != nil {
+		return fmt.Errorf("recording a correction of ticket %s: %w", c.TicketID, err)
+	}
+	return nil
+}
+
+// Corrections lists corrections, oldest first; field "" means all.
+func (s *PostgresStore) Corrections(ctx context.Context, field string, since time.Time) ([]pipe.Correction, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT decision_id, field, at, runner, ticket_system, ticket_id, otai, agent, subject, body
+  FROM corrections WHERE ($1 = '' OR field = $1) AND at >= $2 ORDER BY at ASC`, field, since)
+	if err != nil {
+		return nil, fmt.Errorf("listing corrections: %w", err)
+	}
+	defer rows.Close()
+	var out []pipe.Correction
+	for rows.Next() {
+		var c pipe.Correction
+		if err := rows.Scan(&c.DecisionID, &c.Field, &c.At, &c.Runner, &c.TicketSystem, &c.TicketID, &c.Otai, &c.Agent, &c.Subject, &c.Body); err != nil {
+			return nil, fmt.Errorf("reading correction: %w", err)
+		}
+		c.At = c.At.UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
