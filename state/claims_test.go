@@ -217,3 +217,25 @@ func testBackend(t *testing.T, s Backend) {
 		t.Errorf("Corrections(priority) = %+v, %v", cs, err)
 	}
 }
+
+// TestSQLiteConcurrentOpen: processes that open a new state.db at once
+// (replicas sharing a data directory) migrate it one after the other.
+func TestSQLiteConcurrentOpen(t *testing.T) {
+	for round := range 5 {
+		path := filepath.Join(t.TempDir(), "state.db")
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, err := Open(context.Background(), path)
+				if err != nil {
+					t.Errorf("round %d: %v", round, err)
+					return
+				}
+				s.Close()
+			}()
+		}
+		wg.Wait()
+	}
+}

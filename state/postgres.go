@@ -87,6 +87,10 @@ CREATE TABLE claims (
   owner      TEXT NOT NULL,
   expires_at TIMESTAMPTZ NOT NULL
 );`,
+	`CREATE TABLE started (
+  key        TEXT PRIMARY KEY,
+  started_at TIMESTAMPTZ NOT NULL
+);`,
 }
 
 // pgLockKey serialises migrations of replicas that start at once
@@ -180,13 +184,69 @@ func (s *PostgresStore) Processed(ctx context.Context, key string) (time.Time, b
 	return at.UTC(), true, nil
 }
 
-// MarkProcessed implements pipe.Marks.
+// MarkProcessed implements pipe.Marks. It also ends key's started record
+// (the for-each's journal), in the same transaction: a crash leaves a
+// ticket either started or processed, never neither.
 func (s *PostgresStore) MarkProcessed(ctx context.Context, key string, t time.Time) error {
-	_, err := s.db.ExecContext(ctx,
-		"INSERT INTO processed(key, processed_at) VALUES($1, $2) ON CONFLICT(key) DO UPDATE SET processed_at = excluded.processed_at",
-		key, t)
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("recording processed mark %s: %w", key, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx,
+		"INSERT INTO processed(key, processed_at) VALUES($1, $2) ON CONFLICT(key) DO UPDATE SET processed_at = excluded.processed_at",
+		key, t); err != nil {
+		return fmt.Errorf("recording processed mark %s: %w", key, err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM started WHERE key = $1", key); err != nil {
+		return fmt.Errorf("recording processed mark %s: %w", key, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("recording processed mark %s: %w", key, err)
+	}
+	return nil
+}
+
+// MarkStarted records that work on key began at t (the for-each's
+// journal of tickets started and not finished, pipes.Journal). Replicas
+// share it: a ticket a dead replica left half done is resumed by another
+// once the dead one's lease on it has run out.
+func (s *PostgresStore) MarkStarted(ctx context.Context, key string, t time.Time) error {
+	_, err := s.db.ExecContext(ctx,
+		"INSERT INTO started(key, started_at) VALUES($1, $2) ON CONFLICT(key) DO UPDATE SET started_at = excluded.started_at",
+		key, t)
+	if err != nil {
+		return fmt.Errorf("recording that %s started: %w", key, err)
+	}
+	return nil
+}
+
+// Unfinished lists the started keys that begin with prefix, oldest first.
+func (s *PostgresStore) Unfinished(ctx context.Context, prefix string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx,
+		"SELECT key FROM started WHERE left(key, length($1)) = $1 ORDER BY started_at, key", prefix)
+	if err != nil {
+		return nil, fmt.Errorf("listing unfinished tickets of %s: %w", prefix, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("listing unfinished tickets of %s: %w", prefix, err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing unfinished tickets of %s: %w", prefix, err)
+	}
+	return out, nil
+}
+
+// Forget drops key's started record.
+func (s *PostgresStore) Forget(ctx context.Context, key string) error {
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM started WHERE key = $1", key); err != nil {
+		return fmt.Errorf("forgetting that %s started: %w", key, err)
 	}
 	return nil
 }

@@ -2,9 +2,11 @@ package state
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/otai-dev/otai/internal/replicatest/pgtest"
 	"github.com/otai-dev/otai/pipe"
@@ -23,6 +25,31 @@ func TestPostgres(t *testing.T) {
 		}
 		defer s.Close()
 		testBackend(t, s)
+	})
+	t.Run("journal", func(t *testing.T) {
+		s, err := OpenPostgres(ctx, srv.NewDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		at := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+		for i, k := range []string{"r/each/2", "r/each/1", "r/each_x/3", "other/each/4"} {
+			if err := s.MarkStarted(ctx, k, at.Add(time.Duration(i)*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := s.Unfinished(ctx, "r/each/"); err != nil || !slices.Equal(got, []string{"r/each/2", "r/each/1"}) {
+			t.Fatalf("Unfinished = %q, %v; want the two of r/each/, oldest first", got, err)
+		}
+		if err := s.MarkProcessed(ctx, "r/each/2", at); err != nil { // ends the started record
+			t.Fatal(err)
+		}
+		if err := s.Forget(ctx, "r/each/1"); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Unfinished(ctx, "r/each/"); err != nil || len(got) != 0 {
+			t.Fatalf("Unfinished = %q, %v after mark and forget; want none", got, err)
+		}
 	})
 	t.Run("claims", func(t *testing.T) {
 		dsn := srv.NewDatabase(t)

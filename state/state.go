@@ -49,19 +49,44 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// migrate brings the schema up to date in one write transaction, taken
+// (BEGIN IMMEDIATE) before the version is read: processes that open a new
+// state.db at once (replicas sharing a data directory) migrate it one
+// after the other, and the later ones find nothing left to do.
 func (s *Store) migrate(ctx context.Context) error {
-	var v int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+	damaged := func(err error) error {
 		return fmt.Errorf("reading state database %s: %w (if it is damaged, move it away; otai starts a new one)", s.path, err)
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return damaged(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return damaged(err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	var v int
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return damaged(err)
 	}
 	if v > schemaVersion {
 		return fmt.Errorf("state database %s has schema version %d, newer than this otai understands (%d): upgrade otai", s.path, v, schemaVersion)
 	}
 	for ; v < schemaVersion; v++ {
-		if _, err := s.db.ExecContext(ctx, migrations[v]+fmt.Sprintf("\nPRAGMA user_version = %d;", v+1)); err != nil {
+		if _, err := conn.ExecContext(ctx, migrations[v]+fmt.Sprintf("\nPRAGMA user_version = %d;", v+1)); err != nil {
 			return fmt.Errorf("migrating state database %s to version %d: %w", s.path, v+1, err)
 		}
 	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("migrating state database %s: %w", s.path, err)
+	}
+	done = true
 	return nil
 }
 

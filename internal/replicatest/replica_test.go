@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,7 +71,106 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// newDesk is an OTOBO fake with n inbox tickets, alternately for Billing
+// and Hardware; want maps ticket ids to the queue each belongs in.
+func newDesk(t *testing.T, n int) (fake *otobofake.Server, want map[string]string) {
+	fake = otobofake.New(otobofake.Options{Latency: latency})
+	t.Cleanup(fake.Close)
+	fake.AddAgent("otai-replica", password)
+	for _, q := range []string{"Inbox", "Billing", "Hardware"} {
+		fake.AddQueue(q)
+	}
+	want = map[string]string{}
+	base := time.Now().UTC().Add(-24 * time.Hour).Truncate(time.Second)
+	subjects := []struct{ s, q string }{{"Invoice %d is wrong", "Billing"}, {"Printer %d jams", "Hardware"},
+		{"Refund for order %d", "Billing"}, {"Laptop %d does not boot", "Hardware"}}
+	for i := range n {
+		s := subjects[i%len(subjects)]
+		id := fake.AddTicket(otobofake.Ticket{Title: fmt.Sprintf(s.s, i), Body: "Please help.", Queue: "Inbox",
+			Created: base.Add(time.Duration(i) * time.Second)})
+		want[id] = s.q
+	}
+	return fake, want
+}
+
+func writeConfig(t *testing.T, dir, baseURL string) string {
+	cfg := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfg, []byte(configYAML(baseURL)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// startReplica starts `otai run` (this test binary as otai); it is
+// killed when the test ends, if still running.
+func startReplica(t *testing.T, n int, cfg, dataDir string, env ...string) *replica {
+	r := &replica{n: n, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	r.cmd = exec.Command(os.Args[0], "run", "--config", cfg, "--data-dir", dataDir, "--grace", "10s")
+	r.cmd.Env = append(append(os.Environ(), "OTAI_TEST_AS_MAIN=1", "OTAI_SECRET_OTOBO_PASSWORD="+password), env...)
+	r.cmd.Stdout, r.cmd.Stderr = r.stdout, r.stderr
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { r.done <- r.cmd.Wait() }()
+	t.Cleanup(func() { r.cmd.Process.Kill() })
+	return r
+}
+
+func dumpAll(reps []*replica) string {
+	var b strings.Builder
+	for _, r := range reps {
+		fmt.Fprintf(&b, "\n--- replica %d (pid %d) stderr:\n%s", r.n, r.cmd.Process.Pid, r.tail())
+	}
+	return b.String()
+}
+
+// writes counts the notes written and the moves made per ticket.
+func writes(fake *otobofake.Server) (notes, moves map[string]int) {
+	notes, moves = map[string]int{}, map[string]int{}
+	for _, req := range fake.Requests() {
+		if req.Operation != "TicketUpdate" {
+			continue
+		}
+		id := fmt.Sprint(req.Data["TicketID"])
+		if req.Data["Article"] != nil {
+			notes[id]++
+		}
+		if tk, ok := req.Data["Ticket"].(map[string]any); ok && (tk["Queue"] != nil || tk["QueueID"] != nil) {
+			moves[id]++
+		}
+	}
+	return notes, moves
+}
+
+// inboxEmpty reports whether every ticket has left the inbox.
+func inboxEmpty(fake *otobofake.Server, want map[string]string) bool {
+	for id := range want {
+		if tk, _ := fake.Ticket(id); tk.Queue == "Inbox" {
+			return false
+		}
+	}
+	return true
+}
+
+// stop sends SIGINT and expects a clean exit.
+func stop(t *testing.T, reps []*replica) {
+	for _, r := range reps {
+		r.cmd.Process.Signal(syscall.SIGINT)
+	}
+	for _, r := range reps {
+		select {
+		case err := <-r.done:
+			if err != nil {
+				t.Errorf("replica %d exited with %v after SIGINT%s", r.n, err, dumpAll(reps))
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("replica %d did not stop after SIGINT%s", r.n, dumpAll(reps))
+		}
+	}
+}
+
 type replica struct {
+	stdout *syncBuffer
 	n      int
 	cmd    *exec.Cmd
 	stderr *syncBuffer
@@ -160,53 +260,15 @@ func TestReplicas(t *testing.T) {
 	}
 	defer db.Close(ctx)
 
-	fake := otobofake.New(otobofake.Options{Latency: latency})
-	t.Cleanup(fake.Close)
-	fake.AddAgent("otai-replica", password)
-	for _, q := range []string{"Inbox", "Billing", "Hardware"} {
-		fake.AddQueue(q)
-	}
-	want := map[string]string{} // ticket id -> queue
-	base := time.Now().UTC().Add(-24 * time.Hour).Truncate(time.Second)
-	subjects := []struct{ s, q string }{{"Invoice %d is wrong", "Billing"}, {"Printer %d jams", "Hardware"},
-		{"Refund for order %d", "Billing"}, {"Laptop %d does not boot", "Hardware"}}
-	for i := range numTickets {
-		s := subjects[i%len(subjects)]
-		id := fake.AddTicket(otobofake.Ticket{Title: fmt.Sprintf(s.s, i), Body: "Please help.", Queue: "Inbox",
-			Created: base.Add(time.Duration(i) * time.Second)})
-		want[id] = s.q
-	}
+	fake, want := newDesk(t, numTickets)
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfg, []byte(configYAML(fake.BaseURL)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
+	cfg := writeConfig(t, dir, fake.BaseURL)
 	start := time.Now()
 	var reps []*replica
 	for i := range numProcs {
-		r := &replica{n: i, stderr: &syncBuffer{}, done: make(chan error, 1)}
-		r.cmd = exec.Command(os.Args[0], "run", "--config", cfg, "--data-dir", filepath.Join(dir, fmt.Sprint("replica", i)), "--grace", "10s")
-		r.cmd.Env = append(os.Environ(), "OTAI_TEST_AS_MAIN=1", cli.StateDSNEnv+"="+dsn, "OTAI_SECRET_OTOBO_PASSWORD="+password)
-		r.cmd.Stdout, r.cmd.Stderr = &syncBuffer{}, r.stderr
-		if err := r.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { r.done <- r.cmd.Wait() }()
-		reps = append(reps, r)
+		reps = append(reps, startReplica(t, i, cfg, filepath.Join(dir, fmt.Sprint("replica", i)), cli.StateDSNEnv+"="+dsn))
 	}
-	t.Cleanup(func() {
-		for _, r := range reps {
-			r.cmd.Process.Kill()
-		}
-	})
-	dump := func() string {
-		var b strings.Builder
-		for _, r := range reps {
-			fmt.Fprintf(&b, "\n--- replica %d (pid %d) stderr:\n%s", r.n, r.cmd.Process.Pid, r.tail())
-		}
-		return b.String()
-	}
+	dump := func() string { return dumpAll(reps) }
 	ownerOf := func(owner string) int { // owner is host/pid/random
 		parts := strings.Split(owner, "/")
 		if len(parts) >= 3 {
@@ -322,10 +384,8 @@ func TestReplicas(t *testing.T) {
 	// Wait until every ticket is out of the inbox and the leases the dead
 	// replica held are taken over (or its tickets were finished by it).
 	settled := func() bool {
-		for id := range want {
-			if tk, _ := fake.Ticket(id); tk.Queue == "Inbox" {
-				return false
-			}
+		if !inboxEmpty(fake, want) {
+			return false
 		}
 		var n int
 		if err := db.QueryRow(ctx, "SELECT count(*) FROM claims WHERE owner = $1", victimOwner).Scan(&n); err != nil {
@@ -349,34 +409,10 @@ func TestReplicas(t *testing.T) {
 	}
 	finished := time.Now()
 	time.Sleep(1500 * time.Millisecond) // one more cycle: nothing left to do
-	for _, r := range reps[1:] {
-		r.cmd.Process.Signal(syscall.SIGINT)
-	}
-	for _, r := range reps[1:] {
-		select {
-		case err := <-r.done:
-			if err != nil {
-				t.Errorf("replica %d exited with %v after SIGINT%s", r.n, err, dump())
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("replica %d did not stop after SIGINT%s", r.n, dump())
-		}
-	}
+	stop(t, reps[1:])
 
 	// Every ticket triaged once: one note, the right queue, one move.
-	notes, moves := map[string]int{}, map[string]int{}
-	for _, req := range fake.Requests() {
-		if req.Operation != "TicketUpdate" {
-			continue
-		}
-		id := fmt.Sprint(req.Data["TicketID"])
-		if req.Data["Article"] != nil {
-			notes[id]++
-		}
-		if tk, ok := req.Data["Ticket"].(map[string]any); ok && (tk["Queue"] != nil || tk["QueueID"] != nil) {
-			moves[id]++
-		}
-	}
+	notes, moves := writes(fake)
 	isOrphan := map[string]bool{}
 	for _, o := range orphans {
 		isOrphan[o.ticket] = true
@@ -480,4 +516,51 @@ func TestReplicas(t *testing.T) {
 	if t.Failed() {
 		t.Log(dump())
 	}
+}
+
+// TestReplicasSharedSQLite: two `otai run` processes on one host sharing
+// a data directory (and so state.db, with its leases) and no PostgreSQL
+// split the inbox without triaging a ticket twice.
+func TestReplicasSharedSQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two otai processes")
+	}
+	const n = 200
+	fake, want := newDesk(t, n)
+	dir := t.TempDir()
+	cfg := writeConfig(t, dir, fake.BaseURL)
+	data := filepath.Join(dir, "data")
+	var reps []*replica
+	for i := range 2 {
+		reps = append(reps, startReplica(t, i, cfg, data))
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for !inboxEmpty(fake, want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("tickets still in the inbox after 3 minutes%s", dumpAll(reps))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	stop(t, reps)
+	notes, moves := writes(fake)
+	for id, q := range want {
+		if tk, _ := fake.Ticket(id); tk.Queue != q || len(tk.Articles) != 2 || notes[id] != 1 || moves[id] != 1 {
+			t.Errorf("ticket %s: in %q (want %q), %d notes, %d written, %d moves; want one of each",
+				id, tk.Queue, q, len(tk.Articles)-1, notes[id], moves[id])
+		}
+	}
+	// Each process prints "runner triage-inbox: ...: N tickets, K triaged, ..." per run.
+	re := regexp.MustCompile(`(\d+) triaged`)
+	per := make([]int, len(reps))
+	for i, r := range reps {
+		for _, m := range re.FindAllStringSubmatch(r.stdout.String(), -1) {
+			k, _ := strconv.Atoi(m[1])
+			per[i] += k
+		}
+	}
+	if per[0]+per[1] != n || per[0] == 0 || per[1] == 0 {
+		t.Errorf("triaged per process %v, want %d in all, split between both", per, n)
+	}
+	t.Logf("%d tickets, 2 processes sharing one state.db: triaged per process %v, duplicate notes/moves 0", n, per)
 }
