@@ -12,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/otai-dev/otai/classify"
@@ -38,8 +39,25 @@ type Options struct {
 	Owner  string
 	Env    map[string]any
 	// HTTPMetrics is handed to every service (REST adapters observe their
-	// requests with it).
+	// requests with it). The engine wraps it (or, when nil, stands in for
+	// it) with a counter of retries that RunResult.HTTPRetries reports.
 	HTTPMetrics httpx.Hook
+}
+
+// retryCounter counts HTTP attempts that are retries (Attempt > 0) and
+// passes every observation on.
+type retryCounter struct {
+	n    atomic.Int64
+	next httpx.Hook
+}
+
+func (c *retryCounter) ObserveRequest(o httpx.Observation) {
+	if o.Attempt > 0 {
+		c.n.Add(1)
+	}
+	if c.next != nil {
+		c.next.ObserveRequest(o)
+	}
 }
 
 // Engine is a built config.
@@ -48,6 +66,7 @@ type Engine struct {
 	opts     Options
 	services *services
 	runners  []*Runner
+	retries  *retryCounter
 }
 
 // Runner is a built runner.
@@ -130,7 +149,7 @@ func Build(ctx context.Context, f *config.File, opts Options) (_ *Engine, err er
 	if opts.Claims != nil && opts.Owner == "" {
 		opts.Owner = pipe.NewOwner()
 	}
-	e := &Engine{file: f, opts: opts, services: &services{byID: map[string]any{}}}
+	e := &Engine{file: f, opts: opts, services: &services{byID: map[string]any{}}, retries: &retryCounter{next: opts.HTTPMetrics}}
 	defer func() {
 		if err != nil { // Caddy's rule: clean up also after a failed provision
 			e.Close()
@@ -146,7 +165,7 @@ func Build(ctx context.Context, f *config.File, opts Options) (_ *Engine, err er
 			return nil, fmt.Errorf("configuring service %s: %w", s.ID, err)
 		}
 		env := registry.Env{DataDir: opts.DataDir, Logger: opts.Logger.With("service", s.ID),
-			Validate: opts.Validate, Services: e.services, HTTPMetrics: opts.HTTPMetrics}
+			Validate: opts.Validate, Services: e.services, HTTPMetrics: e.retries}
 		v, err := s.Spec.NewService(ctx, params, env)
 		if err != nil {
 			return nil, fmt.Errorf("%s: starting service %s (%s): %w", s.Pos, s.ID, s.Spec.ID, err)
@@ -259,6 +278,11 @@ type RunResult struct {
 	Status   pipe.Status   `json:"status"`
 	DryRun   bool          `json:"dry_run,omitempty"`
 	Steps    []pipe.Result `json:"steps"`
+	// HTTPRetries is how many HTTP requests the engine's services sent
+	// again during the run (429, 502-504, timeouts, resets: each retry
+	// counts once). The counter belongs to the engine, so runners of one
+	// engine that run at the same time each count the others' retries too.
+	HTTPRetries int `json:"http_retries"`
 }
 
 // Failures lists every failure in the run.
@@ -291,16 +315,19 @@ func (e *Engine) RunOnce(ctx context.Context, r *Runner, stopping <-chan struct{
 		Services: e.services, Logger: log, DryRun: r.DryRun, Marks: e.opts.Marks, Decisions: e.opts.Decisions,
 		Claims: e.opts.Claims, Owner: e.opts.Owner, Stopping: stopping}
 	start := time.Now()
+	retries0 := e.retries.n.Load()
 	log.Info("run started", "dry_run", r.DryRun)
 	steps := pipe.RunSteps(ctx, rc, r.steps)
-	res := RunResult{Runner: r.ID, Started: start, Duration: time.Since(start), Steps: steps, DryRun: r.DryRun}
+	res := RunResult{Runner: r.ID, Started: start, Duration: time.Since(start), Steps: steps, DryRun: r.DryRun,
+		HTTPRetries: int(e.retries.n.Load() - retries0)}
 	res.Status = pipe.Summarize(steps)
 	if res.Status != pipe.StatusFailed && len(res.Failures()) > 0 {
 		res.Status = pipe.StatusFailed
 	}
 	c := res.Counts()
 	attrs := []any{"status", res.Status, "duration", res.Duration.Round(time.Millisecond),
-		"tickets_succeeded", c[pipe.StatusSucceeded], "tickets_skipped", c[pipe.StatusSkipped], "tickets_failed", c[pipe.StatusFailed]}
+		"tickets_succeeded", c[pipe.StatusSucceeded], "tickets_skipped", c[pipe.StatusSkipped], "tickets_failed", c[pipe.StatusFailed],
+		"http_retries", res.HTTPRetries}
 	if res.Status == pipe.StatusFailed {
 		for _, f := range res.Failures() {
 			log.Error("failure", "detail", f)

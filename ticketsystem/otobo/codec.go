@@ -348,6 +348,13 @@ func decodeReply(status int, header http.Header, body []byte, out any) error {
 				Message: "reply is not a JSON object (is base_url the GenericInterface endpoint?): " + snippet(trimmed)}
 		}
 		if out == nil {
+			// Nothing to decode, but a body cut short or garbled on the
+			// way proves nothing: it may have been a business error (the
+			// GI sends those with 200 too). Only valid JSON is a success.
+			if !json.Valid(trimmed) {
+				return &ticket.Error{Kind: ticket.ErrUnavailable, Status: status,
+					Message: "undecodable reply: truncated or malformed JSON: " + snippet(trimmed)}
+			}
 			return nil
 		}
 		if err := json.Unmarshal(trimmed, out); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -42,6 +43,19 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rep := s.handle(r)
+	if rep.Hang > 0 {
+		t := time.NewTimer(rep.Hang)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
+	if rep.Reset {
+		resetConn(w)
+		return
+	}
 	ct := rep.ContentType
 	if ct == "" {
 		ct = "application/json; charset=UTF-8"
@@ -52,7 +66,30 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Content-Length", strconv.Itoa(len(rep.Body)))
 	w.WriteHeader(rep.Status)
+	if rep.CutAt > 0 && rep.CutAt < len(rep.Body) {
+		_, _ = io.WriteString(w, rep.Body[:rep.CutAt])
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		panic(http.ErrAbortHandler) // drops the connection mid-body, without a log line
+	}
 	_, _ = io.WriteString(w, rep.Body)
+}
+
+// resetConn closes the request's connection with a TCP RST (no answer).
+func resetConn(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
 }
 
 func text500(msg string) *Reply {
@@ -155,7 +192,9 @@ func (s *Server) handle(r *http.Request) *Reply {
 	req := Request{Operation: op, Method: r.Method, Path: rest, Data: data, Header: r.Header.Clone()}
 	s.mu.Lock()
 	s.calls[op]++
-	s.requests = append(s.requests, req)
+	if !s.opts.NoRequestLog {
+		s.requests = append(s.requests, req)
+	}
 	hooks := slices.Clone(s.hooks)
 	s.mu.Unlock()
 	for _, h := range hooks {
@@ -163,6 +202,20 @@ func (s *Server) handle(r *http.Request) *Reply {
 			return rep
 		}
 	}
+	rep := s.apply(op, data)
+	s.mu.Lock()
+	after := slices.Clone(s.after)
+	s.mu.Unlock()
+	for _, h := range after {
+		if r := h(&req, rep); r != nil {
+			return r
+		}
+	}
+	return rep
+}
+
+// apply runs the operation under the server's lock.
+func (s *Server) apply(op string, data map[string]any) *Reply {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch op {

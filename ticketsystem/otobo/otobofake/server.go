@@ -48,6 +48,9 @@ type Options struct {
 	SessionTTL     time.Duration // 0: sessions last until ExpireSessions
 	Location       *time.Location
 	Now            func() time.Time
+	// NoRequestLog keeps Requests() empty (Calls still counts): for long
+	// runs whose requests would fill memory.
+	NoRequestLog bool
 }
 
 // Ticket is a ticket as the fake stores it. AddTicket fills empty fields
@@ -92,19 +95,40 @@ type Request struct {
 	Path      string // below the web service, e.g. /Ticket/42
 	Data      map[string]any
 	Header    http.Header
+	// Tag is free for hooks: a Hook may set it, and the After hooks of the
+	// same request see it (say, a fault decided before the operation and
+	// applied after it).
+	Tag any
 }
 
 // Reply is a raw HTTP answer a Hook returns instead of the normal one.
+// Hang, Reset and CutAt make it a transport fault.
 type Reply struct {
 	Status      int
 	ContentType string
 	Body        string
 	Header      http.Header
+	// Hang delays the answer by this long, or until the client gives up
+	// (then nothing is sent): a timeout when it is longer than the
+	// client's.
+	Hang time.Duration
+	// Reset closes the connection without an answer (a TCP RST), after
+	// Hang.
+	Reset bool
+	// CutAt > 0 sends the headers with Body's full Content-Length and only
+	// the first CutAt bytes of Body, then drops the connection.
+	CutAt int
 }
 
 // Hook runs for every routed request before authentication. Returning a
 // non-nil Reply answers the request with it.
 type Hook func(r *Request) *Reply
+
+// After runs for every routed request that reached its operation, after
+// the operation took effect (a ticket updated, an article stored), with
+// the reply the fake would send. Returning a non-nil Reply sends that
+// instead: the effect stays, the client sees a failure.
+type After func(r *Request, rep *Reply) *Reply
 
 // Fault is the GI's operation failure: HTTP 500, text/plain, JSON body.
 func Fault(msg string) *Reply {
@@ -144,6 +168,7 @@ type Server struct {
 	mu         sync.Mutex
 	latency    time.Duration
 	hooks      []Hook
+	after      []After
 	agents     map[string]string // login -> password
 	agentIDs   map[string]int
 	perms      map[string]map[string]map[string]bool // login -> queue -> perm -> ok (absent login/queue: all)
@@ -219,6 +244,9 @@ func (s *Server) SetLatency(d time.Duration) { s.mu.Lock(); s.latency = d; s.mu.
 
 // Use adds a per-request hook.
 func (s *Server) Use(h Hook) { s.mu.Lock(); s.hooks = append(s.hooks, h); s.mu.Unlock() }
+
+// UseAfter adds a hook that runs after each operation took effect.
+func (s *Server) UseAfter(h After) { s.mu.Lock(); s.after = append(s.after, h); s.mu.Unlock() }
 
 // AddAgent adds (or changes the password of) an agent.
 func (s *Server) AddAgent(login, password string) {
@@ -392,7 +420,8 @@ func (s *Server) Calls(op string) int {
 	return s.calls[op]
 }
 
-// Requests returns the routed requests so far, oldest first.
+// Requests returns the routed requests so far, oldest first (none with
+// Options.NoRequestLog).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
