@@ -18,6 +18,8 @@ type ForEachParams struct {
 	Concurrency   int             `yaml:"concurrency" default:"4" desc:"How many tickets are worked on at once."`
 	SkipProcessed bool            `yaml:"skip_processed" default:"true" desc:"Skip tickets this runner already finished that have not changed since."`
 	ClaimTTL      time.Duration   `yaml:"claim_ttl" default:"5m" desc:"How long a ticket stays leased to the otai process working on it; replicas sharing a state store skip it meanwhile, and take it over this long after a process died. Renewed while the ticket is worked on."`
+	Resume        bool            `yaml:"resume" default:"true" desc:"Also work on tickets this runner started and did not finish (otai was killed, or a step failed), read back from ticket_system, even when they no longer match the fetch: a move out of the fetched queue must not cost a ticket its note."`
+	TicketSystem  string          `yaml:"ticket_system" desc:"Id of the ticket system unfinished tickets are read back from (resume); may be left out when only one is configured."`
 }
 
 func init() {
@@ -42,6 +44,9 @@ func newForEach(b registry.Build[ForEachParams]) (pipe.Pipe, error) {
 		// result, which other tickets' steps may read while this one is
 		// updated (and which should still show the tickets as fetched).
 		p.Tickets = slices.Clone(p.Tickets)
+		if p.Resume && !rc.DryRun {
+			p.Tickets = resume(ctx, rc, b.ID, p.TicketSystem, p.Tickets)
+		}
 		conc := max(1, min(p.Concurrency, 64))
 		items := make([]pipe.ItemResult, len(p.Tickets))
 		sem := make(chan struct{}, conc)
@@ -134,9 +139,17 @@ func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*
 			return it
 		}
 	}
+	if j, ok := rc.Marks.(Journal); ok && !rc.DryRun {
+		// Recorded before the first write, kept until the ticket is marked
+		// processed: if otai dies in between, or a step fails, the next run
+		// resumes the ticket even when it no longer matches the fetch.
+		if err := j.MarkStarted(ctx, key, time.Now()); err != nil {
+			it.Status, it.Message = pipe.StatusFailed, err.Error()
+			return it
+		}
+	}
 	it.Steps = pipe.RunSteps(ctx, rc, steps)
 	it.Status = pipe.Summarize(it.Steps)
-	defer func() { record(ctx, rc, pipeID, it) }()
 	if it.Status == pipe.StatusFailed {
 		for _, s := range it.Steps {
 			if s.Status == pipe.StatusFailed {
@@ -145,11 +158,23 @@ func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*
 			}
 		}
 		rc.Log().Warn("ticket failed", "detail", it.Message)
+		record(ctx, rc, pipeID, it)
 		return it
 	}
+	// The decision is recorded before the ticket is marked processed: a
+	// kill in between leaves the ticket unfinished (it is resumed, and its
+	// second decision says nothing more was written), never finished
+	// without a decision.
+	record(ctx, rc, pipeID, it)
 	if rc.Marks != nil && !rc.DryRun {
 		if err := rc.Marks.MarkProcessed(ctx, key, time.Now()); err != nil {
 			rc.Log().Warn("could not record ticket as processed; it may be worked on again", "error", err)
+		} else if j, ok := rc.Marks.(Journal); ok {
+			// Killed before this, the next run finds the ticket processed
+			// and unchanged, and forgets it then (resume).
+			if err := j.Forget(ctx, key); err != nil {
+				rc.Log().Warn("could not record ticket as finished; the next run checks it again", "error", err)
+			}
 		}
 	}
 	return it

@@ -29,7 +29,7 @@ var (
 	_ Backend               = (*Store)(nil)
 )
 
-const schemaVersion = 5
+const schemaVersion = 6
 
 // Open opens (creating if needed) the state database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -132,6 +132,10 @@ CREATE INDEX IF NOT EXISTS decisions_ticket ON decisions(ticket_system, ticket_i
   key        TEXT PRIMARY KEY,
   owner      TEXT NOT NULL,
   expires_at INTEGER NOT NULL
+);`,
+	`CREATE TABLE IF NOT EXISTS started (
+  key        TEXT PRIMARY KEY,
+  started_at INTEGER NOT NULL
 );`,
 }
 
