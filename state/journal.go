@@ -30,19 +30,11 @@ func (s *Store) Unfinished(ctx context.Context, prefix string) ([]string, error)
 	if err != nil {
 		return nil, fmt.Errorf("listing unfinished tickets of %s: %w", prefix, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, fmt.Errorf("listing unfinished tickets of %s: %w", prefix, err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
+	keys, err := scanKeys(rows)
+	if err != nil {
 		return nil, fmt.Errorf("listing unfinished tickets of %s: %w", prefix, err)
 	}
-	return out, nil
+	return keys, nil
 }
 
 // Forget drops key's started record.

@@ -3,10 +3,8 @@ package state
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -228,19 +226,11 @@ func (s *PostgresStore) Unfinished(ctx context.Context, prefix string) ([]string
 	if err != nil {
 		return nil, fmt.Errorf("listing unfinished tickets of %s: %w", prefix, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			return nil, fmt.Errorf("listing unfinished tickets of %s: %w", prefix, err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
+	keys, err := scanKeys(rows)
+	if err != nil {
 		return nil, fmt.Errorf("listing unfinished tickets of %s: %w", prefix, err)
 	}
-	return out, nil
+	return keys, nil
 }
 
 // Forget drops key's started record.
@@ -279,25 +269,16 @@ func (s *PostgresStore) Release(ctx context.Context, key, owner string) error {
 // RecordDecision implements pipe.DecisionRecorder, with the store's owner.
 // Texts are redacted: no secret reaches the decision store.
 func (s *PostgresStore) RecordDecision(ctx context.Context, d pipe.Decision) error {
-	preds, err := json.Marshal(d.Predictions)
+	e, err := encodeDecision(d)
 	if err != nil {
-		return fmt.Errorf("encoding predictions of decision %s: %w", d.ID, err)
+		return err
 	}
-	written, err := json.Marshal(d.Written)
-	if err != nil {
-		return fmt.Errorf("encoding write-back of decision %s: %w", d.ID, err)
-	}
-	changes, err := json.Marshal(d.Changes)
-	if err != nil {
-		return fmt.Errorf("encoding changes of decision %s: %w", d.ID, err)
-	}
-	label, conf := d.Label()
 	_, err = s.db.ExecContext(ctx, `INSERT INTO decisions
   (id, at, owner, runner, pipe, ticket_system, ticket_id, subject, label, confidence, predictions, written, changes, outcome, error, dry_run)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
   ON CONFLICT(id) DO UPDATE SET written = excluded.written, changes = excluded.changes, outcome = excluded.outcome, error = excluded.error`,
-		d.ID, d.At, s.owner, d.Runner, d.Pipe, d.TicketSystem, d.TicketID, secret.Redact(d.Subject), label, conf,
-		secret.Redact(string(preds)), secret.Redact(string(written)), secret.Redact(string(changes)), string(d.Outcome), secret.Redact(d.Error), d.DryRun)
+		d.ID, d.At, s.owner, d.Runner, d.Pipe, d.TicketSystem, d.TicketID, e.subject, e.label, e.confidence,
+		e.predictions, e.written, e.changes, string(d.Outcome), e.errText, d.DryRun)
 	if err != nil {
 		return fmt.Errorf("recording decision %s for ticket %s: %w", d.ID, d.TicketID, err)
 	}
@@ -306,67 +287,12 @@ func (s *PostgresStore) RecordDecision(ctx context.Context, d pipe.Decision) err
 
 // Decisions lists decisions matching f, newest first.
 func (s *PostgresStore) Decisions(ctx context.Context, f Filter) ([]pipe.Decision, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if !f.Since.IsZero() {
-		add("at >= $%d", f.Since)
-	}
-	if !f.Until.IsZero() {
-		add("at < $%d", f.Until)
-	}
-	if f.Runner != "" {
-		add("runner = $%d", f.Runner)
-	}
-	if f.Outcome != "" {
-		add("outcome = $%d", f.Outcome)
-	}
-	if f.TicketID != "" {
-		add("ticket_id = $%d", f.TicketID)
-	}
-	if f.DryRun != nil {
-		add("dry_run = $%d", *f.DryRun)
-	}
-	q := "SELECT id, at, runner, pipe, ticket_system, ticket_id, subject, predictions, written, changes, outcome, error, dry_run FROM decisions"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	args = append(args, limit)
-	q += fmt.Sprintf(" ORDER BY at DESC, id DESC LIMIT $%d", len(args))
+	q, args := decisionQuery(f, postgres)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing decisions: %w", err)
 	}
-	defer rows.Close()
-	var out []pipe.Decision
-	for rows.Next() {
-		var d pipe.Decision
-		var preds, written, changes, outcome string
-		if err := rows.Scan(&d.ID, &d.At, &d.Runner, &d.Pipe, &d.TicketSystem, &d.TicketID, &d.Subject,
-			&preds, &written, &changes, &outcome, &d.Error, &d.DryRun); err != nil {
-			return nil, fmt.Errorf("reading decision: %w", err)
-		}
-		d.At = d.At.UTC()
-		d.Outcome = pipe.Status(outcome)
-		if err := json.Unmarshal([]byte(preds), &d.Predictions); err != nil {
-			return nil, fmt.Errorf("decoding predictions of decision %s: %w", d.ID, err)
-		}
-		if err := json.Unmarshal([]byte(written), &d.Written); err != nil {
-			return nil, fmt.Errorf("decoding write-back of decision %s: %w", d.ID, err)
-		}
-		if err := json.Unmarshal([]byte(changes), &d.Changes); err != nil {
-			return nil, fmt.Errorf("decoding changes of decision %s: %w", d.ID, err)
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return scanDecisions(rows)
 }
 
 // Applied implements pipe.DecisionHistory: the newest value otai wrote per
@@ -378,33 +304,14 @@ func (s *PostgresStore) Applied(ctx context.Context, ticketSystem, ticketID stri
 	if err != nil {
 		return nil, fmt.Errorf("reading decisions of ticket %s: %w", ticketID, err)
 	}
-	defer rows.Close()
-	out := map[string]pipe.AppliedChange{}
-	for rows.Next() {
-		var id, changes string
-		var at time.Time
-		if err := rows.Scan(&id, &at, &changes); err != nil {
-			return nil, fmt.Errorf("reading decision: %w", err)
-		}
-		var cs []pipe.Change
-		if err := json.Unmarshal([]byte(changes), &cs); err != nil {
-			return nil, fmt.Errorf("decoding changes of decision %s: %w", id, err)
-		}
-		for _, c := range cs {
-			out[c.Field] = pipe.AppliedChange{Change: c, DecisionID: id, At: at.UTC()}
-		}
-	}
-	return out, rows.Err()
+	return scanApplied(rows)
 }
 
 // RecordCorrection implements pipe.DecisionHistory. A correction is kept
 // once per decision and field.
 func (s *PostgresStore) RecordCorrection(ctx context.Context, c pipe.Correction) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO corrections
-  (decision_id, field, at, runner, ticket_system, ticket_id, otai, agent, subject, body)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT(decision_id, field) DO NOTHING`,
-		c.DecisionID, c.Field, c.At, c.Runner, c.TicketSystem, c.TicketID, c.Otai, c.Agent,
-		secret.Redact(c.Subject), secret.Redact(c.Body))
+	_, err := s.db.ExecContext(ctx, "INSERT INTO corrections ("+correctionColumns+") VALUES ("+placeholders(postgres, 10)+
+		") ON CONFLICT(decision_id, field) DO NOTHING", correctionArgs(c, postgres)...)
 	if err != nil {
 		return fmt.Errorf("recording a correction of ticket %s: %w", c.TicketID, err)
 	}
@@ -413,20 +320,10 @@ func (s *PostgresStore) RecordCorrection(ctx context.Context, c pipe.Correction)
 
 // Corrections lists corrections, oldest first; field "" means all.
 func (s *PostgresStore) Corrections(ctx context.Context, field string, since time.Time) ([]pipe.Correction, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT decision_id, field, at, runner, ticket_system, ticket_id, otai, agent, subject, body
-  FROM corrections WHERE ($1 = '' OR field = $1) AND at >= $2 ORDER BY at ASC`, field, since)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+correctionColumns+
+		" FROM corrections WHERE ($1 = '' OR field = $1) AND at >= $2 ORDER BY at ASC", field, since)
 	if err != nil {
 		return nil, fmt.Errorf("listing corrections: %w", err)
 	}
-	defer rows.Close()
-	var out []pipe.Correction
-	for rows.Next() {
-		var c pipe.Correction
-		if err := rows.Scan(&c.DecisionID, &c.Field, &c.At, &c.Runner, &c.TicketSystem, &c.TicketID, &c.Otai, &c.Agent, &c.Subject, &c.Body); err != nil {
-			return nil, fmt.Errorf("reading correction: %w", err)
-		}
-		c.At = c.At.UTC()
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return scanCorrections(rows)
 }
