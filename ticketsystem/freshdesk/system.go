@@ -361,13 +361,7 @@ func (c *Client) GetTicket(ctx context.Context, id string) (*ticket.Ticket, erro
 	return &u, nil
 }
 
-func checkID(op, id string) (int64, error) {
-	n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, &ticket.Error{Op: op, Kind: ticket.ErrNotFound, Message: fmt.Sprintf("%q is not a Freshdesk ticket id", id)}
-	}
-	return n, nil
-}
+func checkID(op, id string) (int64, error) { return ticket.NumericID(op, id, "Freshdesk") }
 
 func (c *Client) getTicket(ctx context.Context, op, id string, withNotes bool) (*Ticket, error) {
 	n, err := checkID(op, id)
@@ -590,8 +584,8 @@ func (c *Client) AddNote(ctx context.Context, id string, n ticket.Note) (*ticket
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(n.Body) == "" {
-		return nil, &ticket.Error{Op: op, Kind: ticket.ErrValidation, Field: "body", Message: "a note needs a body"}
+	if err := n.Validate(op); err != nil {
+		return nil, err
 	}
 	body := n.Body
 	if n.ContentType != ticket.ContentTypeHTML {

@@ -651,8 +651,8 @@ func (c *Client) AddNote(ctx context.Context, id string, n ticket.Note) (*ticket
 	if !validID(id) {
 		return nil, notFound(op, id, nil)
 	}
-	if strings.TrimSpace(n.Body) == "" {
-		return nil, &ticket.Error{Op: op, Kind: ticket.ErrValidation, Field: "body", Message: "a note needs a body"}
+	if err := n.Validate(op); err != nil {
+		return nil, err
 	}
 	internal := n.Internal || !c.p.AllowPublicNotes
 	visible := 0

@@ -91,13 +91,7 @@ func (c *Client) get(ctx context.Context, op, path string, q url.Values, out any
 	return err
 }
 
-func checkID(op, id string) (int64, error) {
-	n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
-	if err != nil || n <= 0 {
-		return 0, &ticket.Error{Op: op, Kind: ticket.ErrNotFound, Message: fmt.Sprintf("%q is not a Zammad ticket id", id)}
-	}
-	return n, nil
-}
+func checkID(op, id string) (int64, error) { return ticket.NumericID(op, id, "Zammad") }
 
 // quoteES quotes a value for Elasticsearch's query string syntax.
 func quoteES(s string) string {
@@ -506,8 +500,8 @@ func (c *Client) AddNote(ctx context.Context, id string, n ticket.Note) (*ticket
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(n.Body) == "" {
-		return nil, &ticket.Error{Op: op, Kind: ticket.ErrValidation, Field: "body", Message: "a note needs a body"}
+	if err := n.Validate(op); err != nil {
+		return nil, err
 	}
 	ct := n.ContentType
 	if ct == "" {
