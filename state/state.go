@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/otai-dev/otai/internal/sqlitex"
 	"github.com/otai-dev/otai/pipe"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, keeps the binary static
 )
@@ -36,7 +37,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("creating state directory: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	// WAL mode is set once in migrate (sqlitex.EnableWAL says why not here).
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening state database %s: %w", path, err)
@@ -56,6 +58,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 func (s *Store) migrate(ctx context.Context) error {
 	damaged := func(err error) error {
 		return fmt.Errorf("reading state database %s: %w (if it is damaged, move it away; otai starts a new one)", s.path, err)
+	}
+	if err := sqlitex.EnableWAL(ctx, s.db, 10*time.Second); err != nil {
+		return damaged(err)
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {

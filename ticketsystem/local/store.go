@@ -31,6 +31,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/otai-dev/otai/internal/sqlitex"
 	"github.com/otai-dev/otai/ticket"
 )
 
@@ -80,6 +81,7 @@ type Store struct {
 	log    *slog.Logger
 	now    func() time.Time
 	memory bool
+	busy   time.Duration // how long to wait for another process's lock
 	// writeMu serialises this process's write transactions, so that
 	// goroutines queue here instead of polling SQLite's busy handler;
 	// other processes are handled by busy_timeout.
@@ -130,6 +132,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if busy <= 0 {
 		busy = 10 * time.Second
 	}
+	s.busy = busy
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
@@ -148,7 +151,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		if err := prepareFile(abs); err != nil {
 			return nil, err
 		}
-		q.Add("_pragma", "journal_mode(WAL)")
+		// WAL mode is set once in init, after the file is known to be
+		// ours (sqlitex.EnableWAL says why not here).
 		q.Add("_pragma", "synchronous(NORMAL)")
 		u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
 		dsn = u.String()
@@ -236,13 +240,7 @@ func corruptError(path, why string) error {
 }
 
 // sqliteCode returns the primary SQLite result code in err, or 0.
-func sqliteCode(err error) int {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		return se.Code() & 0xff
-	}
-	return 0
-}
+func sqliteCode(err error) int { return sqlitex.Code(err) }
 
 // init checks the database is ours and brings its schema up to date.
 func (s *Store) init(ctx context.Context) error {
@@ -268,6 +266,11 @@ func (s *Store) init(ctx context.Context) error {
 	case version > len(migrations):
 		return fmt.Errorf("opening ticket store %s: %w: the database has schema version %d and this otai knows up to %d: upgrade otai, or move the file away to start a new store",
 			s.path, ErrSchemaTooNew, version, len(migrations))
+	}
+	if !s.memory {
+		if err := sqlitex.EnableWAL(ctx, s.db, s.busy); err != nil {
+			return s.openError(err)
+		}
 	}
 	if version == len(migrations) {
 		return nil

@@ -794,3 +794,36 @@ func TestContextCanceled(t *testing.T) {
 		t.Errorf("CreateTicket = %v, want context.Canceled", err)
 	}
 }
+
+// TestConcurrentOpen: processes that open a new ticket store at once (the
+// demo started twice) set it up one after the other; none fails with
+// "database is locked", and the file ends in WAL mode.
+func TestConcurrentOpen(t *testing.T) {
+	ctx := context.Background()
+	for round := range 5 {
+		path := filepath.Join(t.TempDir(), "tickets.db")
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, err := Open(ctx, path, Options{})
+				if err != nil {
+					t.Errorf("round %d: %v", round, err)
+					return
+				}
+				s.Close()
+			}()
+		}
+		wg.Wait()
+		s, err := Open(ctx, path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mode string
+		if err := s.DB().QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+			t.Errorf("round %d: journal_mode = %q, %v; want wal", round, mode, err)
+		}
+		s.Close()
+	}
+}
