@@ -17,7 +17,7 @@ type ForEachParams struct {
 	Tickets       []ticket.Ticket `yaml:"tickets" otai:"required" desc:"The tickets to work on, usually '{{ pipes.<fetch id>.tickets }}'."`
 	Concurrency   int             `yaml:"concurrency" default:"4" desc:"How many tickets are worked on at once."`
 	SkipProcessed bool            `yaml:"skip_processed" default:"true" desc:"Skip tickets this runner already finished that have not changed since."`
-	ClaimTTL      time.Duration   `yaml:"claim_ttl" default:"5m" desc:"How long a ticket stays leased to the otai process working on it; replicas sharing a state store skip it meanwhile, and take it over this long after a process died. Renewed while the ticket is worked on."`
+	ClaimTTL      time.Duration   `yaml:"claim_ttl" default:"5m" desc:"How long a ticket stays leased to the otai process working on it; replicas sharing a state store skip it meanwhile, and take it over this long after a process died (at once when the dead process ran on the same machine). Renewed while the ticket is worked on."`
 	Resume        bool            `yaml:"resume" default:"true" desc:"Also work on tickets this runner started and did not finish (otai was killed, or a step failed), read back from ticket_system, even when they no longer match the fetch: a move out of the fetched queue must not cost a ticket its note."`
 	TicketSystem  string          `yaml:"ticket_system" desc:"Id of the ticket system unfinished tickets are read back from (resume); may be left out when only one is configured."`
 }

@@ -2,6 +2,8 @@ package state
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -28,7 +30,8 @@ type Backend interface {
 // when there is none, when its lease has expired, or when owner holds it
 // already (a renewal); otherwise nothing changes and the claim fails.
 // Expiry is judged by this host's clock, which every process sharing a
-// state.db shares.
+// state.db shares. A lease whose holder is a process on this machine
+// that is no longer running is taken over at once (pipe.OwnerGone).
 func (s *Store) Claim(ctx context.Context, key, owner string, ttl time.Duration) (bool, error) {
 	now := time.Now()
 	res, err := s.db.ExecContext(ctx, `INSERT INTO claims(key, owner, expires_at) VALUES(?, ?, ?)
@@ -41,6 +44,38 @@ func (s *Store) Claim(ctx context.Context, key, owner string, ttl time.Duration)
 	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("claiming %s: %w", key, err)
+	}
+	if n == 1 {
+		return true, nil
+	}
+	return takeOver(ctx, s.db, key, owner, func(holder string) (sql.Result, error) {
+		return s.db.ExecContext(ctx, "UPDATE claims SET owner = ?, expires_at = ? WHERE key = ? AND owner = ?",
+			owner, time.Now().Add(ttl).UnixNano(), key, holder)
+	}, "SELECT owner FROM claims WHERE key = ?")
+}
+
+// takeOver gives key's lease to owner when its holder is a process on
+// this machine that is no longer running. swap must move the lease from
+// holder to owner only while holder still has it (so that of several
+// processes noticing at once, one wins); query reads the holder.
+func takeOver(ctx context.Context, db *sql.DB, key, owner string, swap func(holder string) (sql.Result, error), query string) (bool, error) {
+	var holder string
+	switch err := db.QueryRowContext(ctx, query, key).Scan(&holder); {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil // released meanwhile; the next claim gets it
+	case err != nil:
+		return false, fmt.Errorf("claiming %s: reading its holder: %w", key, err)
+	}
+	if !pipe.OwnerGone(holder, owner) {
+		return false, nil
+	}
+	res, err := swap(holder)
+	if err != nil {
+		return false, fmt.Errorf("claiming %s from %s, which is no longer running: %w", key, holder, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claiming %s from %s, which is no longer running: %w", key, holder, err)
 	}
 	return n == 1, nil
 }

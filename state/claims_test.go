@@ -3,7 +3,11 @@ package state
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,6 +107,46 @@ func testClaims(t *testing.T, cs []pipe.Claims) {
 		}
 		if ok, err := c.Claim(ctx, "exp", "c", time.Minute); ok || err != nil {
 			t.Fatalf("a's release freed b's lease: %v %v", ok, err)
+		}
+	})
+	t.Run("a stopped holder on this machine", func(t *testing.T) {
+		self := pipe.NewOwner()
+		p := strings.Split(self, "/")
+		if len(p) != 4 || p[3] == "" {
+			t.Skipf("owner id %q carries no machine id (no /proc here): leases then only expire", self)
+		}
+		owner := func(pid int, machine string) string {
+			q := slices.Clone(p)
+			q[1], q[2], q[3] = strconv.Itoa(pid), "0badc0de", machine
+			return strings.Join(q, "/")
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		dead := cmd.ProcessState.Pid()
+		for _, tt := range []struct {
+			key, holder string
+			want        bool
+		}{
+			{"gone/stopped", owner(dead, p[3]), true},
+			{"gone/running", owner(os.Getppid(), p[3]), false},
+			{"gone/elsewhere", owner(dead, "0123456789ab"), false},
+		} {
+			if ok, err := c.Claim(ctx, tt.key, tt.holder, time.Hour); !ok || err != nil {
+				t.Fatalf("%s: first claim: %v %v", tt.key, ok, err)
+			}
+			if ok, err := cs[len(cs)-1].Claim(ctx, tt.key, self, time.Minute); ok != tt.want || err != nil {
+				t.Errorf("%s: claiming a live lease of %s: %v %v, want %v", tt.key, tt.holder, ok, err, tt.want)
+			}
+		}
+		// The new holder keeps it: the stopped one's release is ignored,
+		// and a third process cannot take it from a running holder.
+		if err := c.Release(ctx, "gone/stopped", owner(dead, p[3])); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := c.Claim(ctx, "gone/stopped", owner(os.Getppid(), p[3]), time.Minute); ok || err != nil {
+			t.Errorf("a lease taken over was lost: %v %v", ok, err)
 		}
 	})
 	t.Run("release", func(t *testing.T) {

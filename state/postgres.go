@@ -241,7 +241,9 @@ func (s *PostgresStore) Forget(ctx context.Context, key string) error {
 	return nil
 }
 
-// Claim implements pipe.Claims (see PostgresStore for why a lease).
+// Claim implements pipe.Claims (see PostgresStore for why a lease); a
+// lease whose holder is a process on this machine that is no longer
+// running is taken over at once (pipe.OwnerGone).
 func (s *PostgresStore) Claim(ctx context.Context, key, owner string, ttl time.Duration) (bool, error) {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO claims(key, owner, expires_at)
   VALUES($1, $2, clock_timestamp() + $3 * interval '1 microsecond')
@@ -255,7 +257,13 @@ func (s *PostgresStore) Claim(ctx context.Context, key, owner string, ttl time.D
 	if err != nil {
 		return false, fmt.Errorf("claiming %s: %w", key, err)
 	}
-	return n == 1, nil
+	if n == 1 {
+		return true, nil
+	}
+	return takeOver(ctx, s.db, key, owner, func(holder string) (sql.Result, error) {
+		return s.db.ExecContext(ctx, `UPDATE claims SET owner = $1, expires_at = clock_timestamp() + $2 * interval '1 microsecond'
+  WHERE key = $3 AND owner = $4`, owner, ttl.Microseconds(), key, holder)
+	}, "SELECT owner FROM claims WHERE key = $1")
 }
 
 // Release implements pipe.Claims.

@@ -62,8 +62,10 @@ type settings struct {
 	latency     time.Duration // added to every request of the fake
 	finish      time.Duration // bound for the last run to complete
 	// claimTTL is the for-each's claim_ttl: how long the tickets a killed
-	// process held stay leased to it. The default 5m would make every kill
-	// cost 5 minutes before its tickets are taken up again.
+	// process held would stay leased to it. The default is the product's,
+	// 5m: the restarted process sees that the holder is dead (same machine,
+	// pipe.OwnerGone) and takes its tickets at once; were it to wait out
+	// the leases, the run would miss its finish bound.
 	claimTTL time.Duration
 }
 
@@ -89,7 +91,7 @@ func loadSettings(t *testing.T) settings {
 		limit:       envInt(t, "OTAI_CRASH_LIMIT", 150),
 		latency:     time.Duration(envInt(t, "OTAI_CRASH_LATENCY_MS", 4)) * time.Millisecond,
 		finish:      time.Duration(envInt(t, "OTAI_CRASH_FINISH_S", 90)) * time.Second,
-		claimTTL:    time.Duration(envInt(t, "OTAI_CRASH_CLAIM_TTL_MS", 2000)) * time.Millisecond,
+		claimTTL:    time.Duration(envInt(t, "OTAI_CRASH_CLAIM_TTL_MS", 300000)) * time.Millisecond,
 	}
 	if testing.Short() && os.Getenv("OTAI_CRASH_TICKETS") == "" {
 		s.tickets = 200
