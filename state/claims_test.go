@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/otai-dev/otai/classify"
+	"github.com/otai-dev/otai/internal/sqlitex/sqlitextest"
 	"github.com/otai-dev/otai/pipe"
 	"github.com/otai-dev/otai/secret"
 )
@@ -265,21 +267,11 @@ func testBackend(t *testing.T, s Backend) {
 // TestSQLiteConcurrentOpen: processes that open a new state.db at once
 // (replicas sharing a data directory) migrate it one after the other.
 func TestSQLiteConcurrentOpen(t *testing.T) {
-	for round := range 5 {
-		path := filepath.Join(t.TempDir(), "state.db")
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s, err := Open(context.Background(), path)
-				if err != nil {
-					t.Errorf("round %d: %v", round, err)
-					return
-				}
-				s.Close()
-			}()
+	sqlitextest.OpenAtOnce(t, "state.db", 5, 4, func(ctx context.Context, path string) (*sql.DB, func() error, error) {
+		s, err := Open(ctx, path)
+		if err != nil {
+			return nil, nil, err
 		}
-		wg.Wait()
-	}
+		return s.db, s.Close, nil
+	})
 }

@@ -6,11 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/otai-dev/otai/internal/sqlitex/sqlitextest"
 )
 
 func open(t *testing.T, path string) *sql.DB {
@@ -24,26 +25,17 @@ func open(t *testing.T, path string) *sql.DB {
 }
 
 func TestEnableWALConcurrent(t *testing.T) {
-	ctx := context.Background()
-	for round := range 10 {
-		path := filepath.Join(t.TempDir(), "x.db")
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				db := open(t, path)
-				if err := EnableWAL(ctx, db, 5*time.Second); err != nil {
-					t.Errorf("round %d: %v", round, err)
-				}
-			}()
+	sqlitextest.OpenAtOnce(t, "x.db", 10, 4, func(ctx context.Context, path string) (*sql.DB, func() error, error) {
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+		if err != nil {
+			return nil, nil, err
 		}
-		wg.Wait()
-		var mode string
-		if err := open(t, path).QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
-			t.Errorf("round %d: journal_mode = %q, %v", round, mode, err)
+		if err := EnableWAL(ctx, db, 5*time.Second); err != nil {
+			db.Close()
+			return nil, nil, err
 		}
-	}
+		return db, db.Close, nil
+	})
 }
 
 // TestEnableWALGivesUp: a file held exclusively by another connection is

@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otai-dev/otai/internal/sqlitex/sqlitextest"
 	"github.com/otai-dev/otai/ticket"
 )
 
@@ -799,31 +801,11 @@ func TestContextCanceled(t *testing.T) {
 // demo started twice) set it up one after the other; none fails with
 // "database is locked", and the file ends in WAL mode.
 func TestConcurrentOpen(t *testing.T) {
-	ctx := context.Background()
-	for round := range 5 {
-		path := filepath.Join(t.TempDir(), "tickets.db")
-		var wg sync.WaitGroup
-		for range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s, err := Open(ctx, path, Options{})
-				if err != nil {
-					t.Errorf("round %d: %v", round, err)
-					return
-				}
-				s.Close()
-			}()
-		}
-		wg.Wait()
+	sqlitextest.OpenAtOnce(t, "tickets.db", 5, 4, func(ctx context.Context, path string) (*sql.DB, func() error, error) {
 		s, err := Open(ctx, path, Options{})
 		if err != nil {
-			t.Fatal(err)
+			return nil, nil, err
 		}
-		var mode string
-		if err := s.DB().QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
-			t.Errorf("round %d: journal_mode = %q, %v; want wal", round, mode, err)
-		}
-		s.Close()
-	}
+		return s.DB(), s.Close, nil
+	})
 }
