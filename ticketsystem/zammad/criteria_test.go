@@ -61,21 +61,21 @@ func TestFindTicketsTimeAndCustomFields(t *testing.T) {
 		want  []string
 		query string
 	}{
-		{"created since, inclusive", ticket.SearchCriteria{CreatedSince: h(2)}, []string{"3", "4", "5"}, "created_at:>=2025-03-02T10:00:00Z"},
-		{"created before, exclusive", ticket.SearchCriteria{CreatedBefore: h(2)}, []string{"1", "2"}, "created_at:<2025-03-02T10:00:00Z"},
+		{"created since, inclusive", ticket.SearchCriteria{CreatedSince: h(2)}, []string{"3", "4", "5"}, "created_at:[2025-03-02T10:00:00Z TO *]"},
+		{"created before, exclusive", ticket.SearchCriteria{CreatedBefore: h(2)}, []string{"1", "2"}, "created_at:{* TO 2025-03-02T10:00:00Z}"},
 		{"created before a fraction: widened, then exact", ticket.SearchCriteria{CreatedBefore: h(4).Add(100 * time.Millisecond)}, []string{"1", "2", "3", "4"},
-			"created_at:<2025-03-02T12:00:01Z"},
-		{"updated before", ticket.SearchCriteria{UpdatedBefore: h(3)}, []string{"1", "3"}, "updated_at:<2025-03-02T11:00:00Z"},
+			"created_at:{* TO 2025-03-02T12:00:01Z}"},
+		{"updated before", ticket.SearchCriteria{UpdatedBefore: h(3)}, []string{"1", "3"}, "updated_at:{* TO 2025-03-02T11:00:00Z}"},
 		{"updated since and created before", ticket.SearchCriteria{UpdatedSince: h(2), CreatedBefore: h(3)}, []string{"2", "3"},
-			"updated_at:>=2025-03-02T10:00:00Z AND created_at:<2025-03-02T11:00:00Z"},
+			"updated_at:[2025-03-02T10:00:00Z TO *] AND created_at:{* TO 2025-03-02T11:00:00Z}"},
 		{"attribute, exact case", ticket.SearchCriteria{CustomFields: map[string]string{"ai_category": "Hardware"}}, []string{"1", "3"}, `ai_category:"Hardware"`},
 		{"attribute multi-select", ticket.SearchCriteria{CustomFields: map[string]string{"ai_category": "Billing"}}, []string{"3", "5"}, `ai_category:"Billing"`},
 		{"attribute number and bool", ticket.SearchCriteria{CustomFields: map[string]string{"seats": "12"}}, []string{"3"}, `seats:"12"`},
 		{"attribute bool", ticket.SearchCriteria{CustomFields: map[string]string{"vip": "true"}}, []string{"5"}, `vip:"true"`},
 		{"group, window and attribute", ticket.SearchCriteria{Queue: &ticket.Entity{Name: "Users"}, CreatedSince: h(1),
 			CustomFields: map[string]string{"ai_category": "Hardware"}}, []string{"3"},
-			`group.name:"Users" AND created_at:>=2025-03-02T09:00:00Z AND ai_category:"Hardware"`},
-		{"with limit", ticket.SearchCriteria{CreatedSince: h(1), Limit: 2}, []string{"2", "3"}, "created_at:>=2025-03-02T09:00:00Z"},
+			`group.name:"Users" AND created_at:[2025-03-02T09:00:00Z TO *] AND ai_category:"Hardware"`},
+		{"with limit", ticket.SearchCriteria{CreatedSince: h(1), Limit: 2}, []string{"2", "3"}, "created_at:[2025-03-02T09:00:00Z TO *]"},
 		{"by id, checked on the client", ticket.SearchCriteria{ID: "2", CustomFields: map[string]string{"ai_category": "Hardware"}}, []string{}, ""},
 	}
 	for _, tc := range cases {

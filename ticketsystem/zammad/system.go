@@ -134,15 +134,21 @@ func (c *Client) searchQuery(cr ticket.SearchCriteria) string {
 		}
 		return t
 	}
+	// Ranges in brackets ([since TO *], {* TO before}): a time has
+	// colons, which Elasticsearch's query_string syntax reserves outside
+	// a bracketed range (updated_at:>=10:00:00 would not parse).
 	for _, r := range []struct {
-		term string
-		at   time.Time
+		field         string
+		since, before time.Time
 	}{
-		{"updated_at:>=", cr.UpdatedSince}, {"updated_at:<", ceil(cr.UpdatedBefore)},
-		{"created_at:>=", cr.CreatedSince}, {"created_at:<", ceil(cr.CreatedBefore)},
+		{"updated_at", cr.UpdatedSince, ceil(cr.UpdatedBefore)},
+		{"created_at", cr.CreatedSince, ceil(cr.CreatedBefore)},
 	} {
-		if !r.at.IsZero() {
-			terms = append(terms, r.term+r.at.UTC().Format(time.RFC3339))
+		if !r.since.IsZero() {
+			terms = append(terms, r.field+":["+r.since.UTC().Format(time.RFC3339)+" TO *]")
+		}
+		if !r.before.IsZero() {
+			terms = append(terms, r.field+":{* TO "+r.before.UTC().Format(time.RFC3339)+"}")
 		}
 	}
 	for _, k := range cr.SortedCustomFields() {

@@ -558,7 +558,10 @@ func sortedKeys(m map[int64]string) []int64 {
 }
 
 // parseQuery understands the subset the adapter writes: terms joined by
-// AND, each field:value or field:"quoted value", and updated_at:>=time.
+// AND, each field:value or field:"quoted value", and date ranges
+// updated_at:[time TO *] or {* TO time} ([ ] inclusive, { } exclusive).
+// Like Elasticsearch's query_string, it refuses a colon outside quotes
+// and brackets (updated_at:>=10:00:00Z).
 func parseQuery(q string, s *Server) (func(*Ticket) bool, error) {
 	q = strings.TrimSpace(q)
 	if q == "" {
@@ -569,6 +572,9 @@ func parseQuery(q string, s *Server) (func(*Ticket) bool, error) {
 		f, v, ok := strings.Cut(strings.TrimSpace(term), ":")
 		if !ok {
 			return nil, fmt.Errorf("cannot parse %q", term)
+		}
+		if strings.Contains(v, ":") && !strings.HasPrefix(v, `"`) && !strings.HasPrefix(v, "[") && !strings.HasPrefix(v, "{") {
+			return nil, fmt.Errorf("cannot parse %q: ':' is reserved outside quotes and ranges", term)
 		}
 		if uq, err := strconv.Unquote(v); err == nil && strings.HasPrefix(v, `"`) {
 			v = uq
@@ -601,29 +607,11 @@ func parseQuery(q string, s *Server) (func(*Ticket) bool, error) {
 			if f == "created_at" {
 				get = func(t *Ticket) time.Time { return t.CreatedAt }
 			}
-			op := ""
-			for _, o := range []string{">=", "<=", ">", "<"} {
-				if strings.HasPrefix(v, o) {
-					op, v = o, v[len(o):]
-					break
-				}
+			lo, hi, err := parseRange(v)
+			if err != nil {
+				return nil, fmt.Errorf("bad date range %q: %v", term, err)
 			}
-			ts, err := time.Parse(time.RFC3339, v)
-			if err != nil || op == "" {
-				return nil, fmt.Errorf("bad date range %q", term)
-			}
-			p = func(t *Ticket) bool {
-				at := get(t)
-				switch op {
-				case ">=":
-					return !at.Before(ts)
-				case "<=":
-					return !at.After(ts)
-				case ">":
-					return at.After(ts)
-				}
-				return at.Before(ts)
-			}
+			p = func(t *Ticket) bool { return lo(get(t)) && hi(get(t)) }
 		default:
 			if !reAttr.MatchString(f) {
 				return nil, fmt.Errorf("unknown field %q", f)
@@ -651,4 +639,41 @@ func parseQuery(q string, s *Server) (func(*Ticket) bool, error) {
 		}
 		return true
 	}, nil
+}
+
+// parseRange reads [a TO b], {a TO b} or a mix ([ and ] inclusive, { and }
+// exclusive, * unbounded) of RFC 3339 times into two bound checks.
+func parseRange(v string) (lo, hi func(time.Time) bool, err error) {
+	if len(v) < 2 || !strings.ContainsRune("[{", rune(v[0])) || !strings.ContainsRune("]}", rune(v[len(v)-1])) {
+		return nil, nil, fmt.Errorf("want [from TO to]")
+	}
+	a, b, ok := strings.Cut(v[1:len(v)-1], " TO ")
+	if !ok {
+		return nil, nil, fmt.Errorf("want [from TO to]")
+	}
+	bound := func(s string, incl, lower bool) (func(time.Time) bool, error) {
+		if s == "*" {
+			return func(time.Time) bool { return true }, nil
+		}
+		ts, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return nil, err
+		}
+		return func(at time.Time) bool {
+			switch {
+			case at.Equal(ts):
+				return incl
+			case lower:
+				return at.After(ts)
+			}
+			return at.Before(ts)
+		}, nil
+	}
+	if lo, err = bound(a, v[0] == '[', true); err != nil {
+		return nil, nil, err
+	}
+	if hi, err = bound(b, v[len(v)-1] == ']', false); err != nil {
+		return nil, nil, err
+	}
+	return lo, hi, nil
 }
