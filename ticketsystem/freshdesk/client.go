@@ -151,11 +151,28 @@ func (c *Client) resolveAgent(ctx context.Context, op string, e ticket.Entity) (
 var reNext = regexp.MustCompile(`<([^>]+)>\s*;\s*rel="?next"?`)
 
 // nextLink returns the rel="next" URL of a Link header, or "".
+//
+// A link into the API (…/api/v2/…) is returned relative to the API root,
+// so that it is resolved against base_url: behind a proxy, Freshdesk's
+// links name https://<domain>.freshdesk.com, which otai must not call
+// (nor send the key to) directly.
 func nextLink(h http.Header) string {
 	for _, v := range h.Values("Link") {
 		if m := reNext.FindStringSubmatch(v); m != nil {
-			return m[1]
+			link := m[1]
+			if u, err := url.Parse(link); err == nil && u.IsAbs() {
+				if _, rest, ok := strings.Cut(u.EscapedPath(), apiRoot+"/"); ok {
+					link = "/" + rest
+					if u.RawQuery != "" {
+						link += "?" + u.RawQuery
+					}
+				}
+			}
+			return link
 		}
 	}
 	return ""
 }
+
+// apiRoot is the path of Freshdesk's v2 API on its host.
+const apiRoot = "/api/v2"

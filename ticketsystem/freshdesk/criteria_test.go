@@ -136,3 +136,64 @@ func TestFindTicketsTimeAndCustomFields(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchBeyondReach: Freshdesk search returns the newest 300 hits only.
+// With more, otai reads the list endpoint instead, so the oldest tickets
+// come first and none is dropped.
+func TestSearchBeyondReach(t *testing.T) {
+	ctx := context.Background()
+	fake := newFake(freshdeskfake.Options{})
+	defer fake.Close()
+	seed(fake, 400) // ids 1..400, oldest first, all Open in group 1
+	sys, logs := newSystem(t, fake, func(p *freshdesk.Params) { p.FindVia = "search" })
+	got, err := sys.FindTickets(ctx, ticket.SearchCriteria{State: &ticket.Entity{Name: "Open"}, Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids := ticketIDs(got); len(ids) != 50 || ids[0] != "1" || ids[49] != "50" {
+		t.Errorf("state Open, limit 50: got %d tickets %v..., want 1..50", len(ids), ids[:min(3, len(ids))])
+	}
+	if !strings.Contains(logs.String(), "reading the ticket list instead") {
+		t.Errorf("the fallback was not logged:\n%s", logs)
+	}
+	all, err := sys.FindTickets(ctx, ticket.SearchCriteria{CreatedSince: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 400 || all[0].ID != "1" {
+		t.Errorf("created since, no limit: %d tickets, first %v; want all 400 from 1", len(all), ticketIDs(all[:min(1, len(all))]))
+	}
+	first, err := sys.FindFirstTicket(ctx, ticket.SearchCriteria{State: &ticket.Entity{Name: "Open"}})
+	if err != nil || first == nil || first.ID != "1" {
+		t.Errorf("FindFirstTicket = %v, %v; want ticket 1", first, err)
+	}
+	// Within reach, search answers alone.
+	before := fake.Stats().ByRoute["GET /tickets"]
+	few, err := sys.FindTickets(ctx, ticket.SearchCriteria{CustomFields: map[string]string{"cf_none": "x"}})
+	if err != nil || len(few) != 0 {
+		t.Errorf("no hits: %v, %v", ticketIDs(few), err)
+	}
+	if fake.Stats().ByRoute["GET /tickets"] != before {
+		t.Error("the list endpoint was read for a search within reach")
+	}
+}
+
+// TestPagingBehindProxy: behind a proxy, Freshdesk's Link headers name
+// https://<domain>.freshdesk.com; otai follows them through base_url.
+func TestPagingBehindProxy(t *testing.T) {
+	ctx := context.Background()
+	fake := newFake(freshdeskfake.Options{PublicHost: "acme.freshdesk.com"})
+	defer fake.Close()
+	seed(fake, 230)
+	sys, _ := newSystem(t, fake, nil)
+	got, err := sys.FindTickets(ctx, ticket.SearchCriteria{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 230 || got[0].ID != "1" || got[229].ID != "230" {
+		t.Fatalf("got %d tickets, want 230 in order", len(got))
+	}
+	if n := fake.Stats().ByRoute["GET /tickets"]; n != 3 {
+		t.Errorf("%d list requests, want 3 pages", n)
+	}
+}

@@ -116,7 +116,8 @@ func FuzzDecodeConversations(f *testing.F) {
 			}
 		}
 		h := http.Header{"Link": {link}}
-		if next := nextLink(h); next != "" && (!strings.Contains(link, "<"+next+">") || strings.Contains(next, ">")) {
+		// The next link is the linked URL, or its part after /api/v2.
+		if next := nextLink(h); next != "" && ((!strings.Contains(link, "<"+next+">") && !strings.Contains(link, "/api/v2"+next)) || strings.Contains(next, ">")) {
 			t.Fatalf("nextLink(%q) = %q", link, next)
 		}
 		// textToHTML is how AddNote writes plain text.

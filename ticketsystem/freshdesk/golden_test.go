@@ -85,8 +85,12 @@ func TestSearchQuery(t *testing.T) {
 func TestNextLink(t *testing.T) {
 	h := http.Header{}
 	h.Set("Link", `<https://acme.freshdesk.com/api/v2/tickets?page=2&per_page=100>; rel="next"`)
-	if got := nextLink(h); got != "https://acme.freshdesk.com/api/v2/tickets?page=2&per_page=100" {
-		t.Fatalf("next = %q", got)
+	if got := nextLink(h); got != "/tickets?page=2&per_page=100" {
+		t.Fatalf("next = %q, want it relative to the API root", got)
+	}
+	h.Set("Link", `<https://elsewhere.example/other?page=2>; rel="next"`)
+	if got := nextLink(h); got != "https://elsewhere.example/other?page=2" {
+		t.Fatalf("next = %q: a link outside the API is kept as it is (and refused by the transport)", got)
 	}
 	if nextLink(http.Header{}) != "" {
 		t.Fatal("no header, no next")

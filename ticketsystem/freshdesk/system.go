@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -56,6 +57,15 @@ func (c *Client) FindTickets(ctx context.Context, cr ticket.SearchCriteria) ([]t
 	var raw []Ticket
 	if c.useSearch(cr, f) {
 		raw, err = c.search(ctx, op, cr, f)
+		var tooMany *searchTruncated
+		if errors.As(err, &tooMany) {
+			// Search returns the newest 300 hits only, and otai works
+			// oldest first: the list endpoint reaches every ticket and
+			// checks every criterion on the client, so it answers exactly.
+			c.log.LogAttrs(ctx, slog.LevelInfo, "freshdesk: more search hits than search can page through; reading the ticket list instead",
+				slog.Int("hits", tooMany.total), slog.Int("reachable", tooMany.reachable))
+			raw, err = c.list(ctx, op, cr, f)
+		}
 	} else {
 		raw, err = c.list(ctx, op, cr, f)
 	}
@@ -276,8 +286,17 @@ func quote(s string) string {
 	return "'" + s + "'"
 }
 
+// searchTruncated: the search has more hits than its 10 pages of 30 reach.
+type searchTruncated struct{ total, reachable int }
+
+func (e *searchTruncated) Error() string {
+	return fmt.Sprintf("the search has %d hits and reaches %d", e.total, e.reachable)
+}
+
 // search pages through /search/tickets (30 per page), sorts the hits
-// oldest first and fetches the bodies the search API leaves out.
+// oldest first and fetches the bodies the search API leaves out. When
+// there are more hits than the pages reach (Freshdesk returns the newest
+// first), it returns a *searchTruncated instead of a silently cut list.
 func (c *Client) search(ctx context.Context, op string, cr ticket.SearchCriteria, f filter) ([]Ticket, error) {
 	query, err := searchQuery(cr, f)
 	if err != nil {
@@ -288,6 +307,9 @@ func (c *Client) search(ctx context.Context, op string, cr ticket.SearchCriteria
 		var res SearchResult
 		if _, err := c.get(ctx, op, "/search/tickets", url.Values{"query": {query}, "page": {strconv.Itoa(page)}}, &res); err != nil {
 			return nil, err
+		}
+		if reach := c.searchPages * searchPageSize; res.Total > reach {
+			return nil, &searchTruncated{total: res.Total, reachable: reach}
 		}
 		all = append(all, res.Results...)
 		if len(res.Results) < searchPageSize || len(all) >= res.Total {

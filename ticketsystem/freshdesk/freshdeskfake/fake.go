@@ -81,6 +81,10 @@ type Options struct {
 	Agents    []Agent       // default one global agent, id 100
 	Types     []string      // default Question, Incident, Problem, Feature Request
 	Now       func() time.Time
+	// PublicHost, when set, is the host the Link headers name (https),
+	// as when otai reaches Freshdesk through a proxy: the links then
+	// point at https://<domain>.freshdesk.com, not at the proxy.
+	PublicHost string
 }
 
 // Stats count what the fake saw.
@@ -453,6 +457,9 @@ func (s *Server) setNext(r *http.Request, q url.Values, page int) {
 	}
 	nq.Set("page", strconv.Itoa(page+1))
 	next := "http://" + r.Host + r.URL.Path + "?" + nq.Encode()
+	if s.o.PublicHost != "" {
+		next = "https://" + s.o.PublicHost + r.URL.Path + "?" + nq.Encode()
+	}
 	s.pendingLink = fmt.Sprintf(`<%s>; rel="next"`, next)
 }
 
