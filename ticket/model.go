@@ -132,8 +132,8 @@ func (u *Update) IsEmpty() bool {
 		len(u.CustomFields) == 0
 }
 
-// SearchCriteria selects tickets. Zero fields do not filter. Queue, State and
-// Owner match by id or by name. UpdatedSince and CreatedSince keep tickets
+// SearchCriteria selects tickets. Zero fields do not filter. Queue, State,
+// Priority and Owner match by id or by name. UpdatedSince and CreatedSince keep tickets
 // changed or created at or after that time; UpdatedBefore and CreatedBefore
 // keep those changed or created strictly before it. CustomFields keeps
 // tickets whose custom (dynamic) field of each name equals the value
@@ -146,6 +146,7 @@ type SearchCriteria struct {
 	Subject       string            `json:"subject,omitempty" yaml:"subject"` // substring, case-insensitive
 	Queue         *Entity           `json:"queue,omitempty" yaml:"queue"`
 	State         *Entity           `json:"state,omitempty" yaml:"state"`
+	Priority      *Entity           `json:"priority,omitempty" yaml:"priority"`
 	Owner         *Entity           `json:"owner,omitempty" yaml:"owner"`
 	UpdatedSince  time.Time         `json:"updated_since,omitzero" yaml:"updated_since"`
 	UpdatedBefore time.Time         `json:"updated_before,omitzero" yaml:"updated_before"`
