@@ -19,9 +19,12 @@ test: vet
 vet:
 	$(GO) vet $(PKGS)
 
-# A static binary in ./bin/otai.
+# The version otai reports: the git tag or commit, "dev" outside a checkout.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+# A static binary in ./bin/otai, stamped with VERSION.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o bin/otai ./cmd/otai
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X github.com/otai-dev/otai/internal/cli.Version=$(VERSION)" -o bin/otai ./cmd/otai
 
 # Every native fuzz target (func Fuzz...), one after another, FUZZTIME
 # seconds each; a crasher stays in the package's testdata/fuzz.
