@@ -443,3 +443,28 @@ pipes:
 		t.Errorf("third run: exit %d\n%s", code, out)
 	}
 }
+
+// TestShortSecretWarned: a secret too short to be redacted is used, but the
+// user is told that it will show in the output.
+func TestShortSecretWarned(t *testing.T) {
+	t.Setenv("OTAI_SECRET_PIN", "xyz")
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "c.yml", `
+services:
+  - id: store
+    use: local:TicketSystem
+    params: { path: 'store-${{ secrets.PIN }}.db', demo: true }
+pipes:
+  - id: fetch
+    use: base:FetchTicketsPipe
+    params:
+      ticket_search_criteria: { queue: { name: '${{ secrets.PIN }}' }, limit: 1 }
+`)
+	code, out, errs := otai(t, "validate", cfg)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if n := strings.Count(errs, "secret PIN is shorter than 4 characters"); n != 1 {
+		t.Errorf("warned %d times, want once:\n%s", n, errs)
+	}
+}

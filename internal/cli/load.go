@@ -33,7 +33,18 @@ func (f *configFlags) resolver() secret.Resolver { return secret.Resolver{Dir: f
 // load reads the config (or the embedded default). Config problems exit 1,
 // an unreadable file exits 3.
 func (app *App) load(f *configFlags) (*config.File, error) {
-	opts := config.Options{Secrets: f.resolver().Lookup}
+	lookup := f.resolver().Lookup
+	warned := map[string]bool{}
+	opts := config.Options{Secrets: func(name string) (string, error) {
+		v, err := lookup(name)
+		if err == nil && len(v) < secret.MinLen && !warned[name] {
+			// Masking two or three characters would shred ordinary text,
+			// so such a value stays readable wherever it is printed.
+			warned[name] = true
+			app.Logger.Warn(fmt.Sprintf("secret %s is shorter than %d characters, so otai cannot redact it from logs, errors and results: use a longer value", name, secret.MinLen))
+		}
+		return v, err
+	}}
 	var (
 		file *config.File
 		err  error
