@@ -192,3 +192,45 @@ func TestDecisionBeforeProcessedMark(t *testing.T) {
 		t.Errorf("tickets %v were marked processed before their decision was recorded", st.missing)
 	}
 }
+
+// TestRespectHumansAfterFailedNote: the update moves ticket 1 to Billing,
+// then its note fails, so the decision that wrote the move is a failed
+// one; the resumed run finds the queue already at Billing and changes
+// nothing. When an agent then moves the ticket to Sales, otai must keep
+// Sales and record a correction: the failed decision's move counts as
+// written.
+func TestRespectHumansAfterFailedNote(t *testing.T) {
+	ctx := context.Background()
+	st := openMarks(t)
+	eng := build(t, triageYAML(1, triageSteps, ""), orchestrator.Options{Marks: st, Decisions: st})
+	d := desk(t, eng, "desk")
+	d.Add(inbox()...)
+	d.Fail(testsys.OpAddNote, "1", &ticket.Error{Op: "adding note to ticket 1", Kind: ticket.ErrUnavailable, Message: "maintenance window"}, 1)
+
+	res := runOne(t, eng)
+	if byID, _ := items(t, res, "each"); byID["1"].Status != pipe.StatusFailed {
+		t.Fatalf("first run, ticket 1: %s, want failed\n%s", byID["1"].Status, dump(res))
+	}
+	res = runOne(t, eng)
+	byID, _ := items(t, res, "each")
+	if byID["1"].Status != pipe.StatusSucceeded || stepOf(t, byID["1"].Steps, "move").Action != "no change" {
+		t.Fatalf("second run, ticket 1: %s, want succeeded with no change\n%s", byID["1"].Status, dump(res))
+	}
+
+	if err := d.UpdateTicket(ctx, "1", ticket.Update{Queue: &ticket.Entity{Name: "Sales"}}); err != nil {
+		t.Fatal(err)
+	}
+	d.Touch("1", time.Now().Add(time.Second)) // after the processed mark
+	res = runOne(t, eng)
+	byID, _ = items(t, res, "each")
+	if byID["1"].Status != pipe.StatusSucceeded {
+		t.Fatalf("third run, ticket 1: %s\n%s", byID["1"].Status, dump(res))
+	}
+	if tk, _ := d.Ticket("1"); tk.Queue.Name != "Sales" {
+		t.Errorf("otai overrode the agent: ticket 1 is in %q, want Sales\n%s", tk.Queue.Name, dump(res))
+	}
+	cs, err := st.Corrections(ctx, "queue", time.Time{})
+	if err != nil || len(cs) != 1 || cs[0].TicketID != "1" || cs[0].Otai != "Billing" || cs[0].Agent != "Sales" {
+		t.Errorf("corrections = %+v, %v; want ticket 1 Billing -> Sales", cs, err)
+	}
+}

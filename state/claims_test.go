@@ -240,10 +240,14 @@ func testBackend(t *testing.T, s Backend) {
 			t.Errorf("%+v: %d decisions (%v), want %d", tt.f, len(got), err, tt.want)
 		}
 	}
-	// Applied: only succeeded, real decisions; the newest per field.
+	// Applied: real decisions of any outcome (their changes are those of
+	// steps that succeeded); the newest per field.
 	ap, err := s.Applied(ctx, "hd", "3")
 	if err != nil || ap["queue"].To != "Q4" {
-		t.Errorf("Applied(3) = %+v, %v; want queue -> Q4 (decision 3 failed)", ap, err)
+		t.Errorf("Applied(3) = %+v, %v; want queue -> Q4 (the newer of decisions 3 and 4)", ap, err)
+	}
+	if ap, err := s.Applied(ctx, "hd", "6"); err != nil || ap["queue"].To != "Q6" {
+		t.Errorf("Applied(6) = %+v, %v; want queue -> Q6: decision 6 failed (a later step), but its update was written", ap, err)
 	}
 	if ap, err := s.Applied(ctx, "hd", "9"); err != nil || len(ap) != 0 {
 		t.Errorf("Applied(9) = %+v, %v; a dry run applies nothing", ap, err)

@@ -9,10 +9,13 @@ import (
 )
 
 // Applied implements pipe.DecisionHistory: the newest value otai wrote per
-// field of a ticket, from its succeeded, non-dry-run decisions.
+// field of a ticket, from its non-dry-run decisions of any outcome. A
+// decision's changes are those of update steps that succeeded
+// (pipe.DecisionOf), so a failed decision whose update went through and
+// whose note then failed still tells what otai wrote.
 func (s *Store) Applied(ctx context.Context, ticketSystem, ticketID string) (map[string]pipe.AppliedChange, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, at, changes FROM decisions
-  WHERE ticket_system = ? AND ticket_id = ? AND dry_run = 0 AND outcome = 'succeeded' AND changes != '[]'
+  WHERE ticket_system = ? AND ticket_id = ? AND dry_run = 0 AND changes != '[]'
   ORDER BY at ASC, id ASC`, ticketSystem, ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("reading decisions of ticket %s: %w", ticketID, err)

@@ -304,10 +304,11 @@ func (s *PostgresStore) Decisions(ctx context.Context, f Filter) ([]pipe.Decisio
 }
 
 // Applied implements pipe.DecisionHistory: the newest value otai wrote per
-// field of a ticket, from its succeeded, non-dry-run decisions.
+// field of a ticket, from its non-dry-run decisions of any outcome (see
+// Store.Applied).
 func (s *PostgresStore) Applied(ctx context.Context, ticketSystem, ticketID string) (map[string]pipe.AppliedChange, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, at, changes FROM decisions
-  WHERE ticket_system = $1 AND ticket_id = $2 AND NOT dry_run AND outcome = 'succeeded' AND changes != '[]'
+  WHERE ticket_system = $1 AND ticket_id = $2 AND NOT dry_run AND changes != '[]'
   ORDER BY at ASC, id ASC`, ticketSystem, ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("reading decisions of ticket %s: %w", ticketID, err)
