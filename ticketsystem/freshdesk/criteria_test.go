@@ -49,15 +49,16 @@ func TestFindTicketsTimeAndCustomFields(t *testing.T) {
 		id               int64
 		created, updated time.Time
 		cf               map[string]any
+		priority         int // 0: Low (1)
 	}{
-		{1, h(0), h(0), map[string]any{"cf_category": "Hardware"}},
-		{2, h(1), h(30), map[string]any{"cf_category": "hardware"}}, // changed a day later
-		{3, h(2), h(2), map[string]any{"cf_category": "Billing", "cf_seats": 12}},
-		{4, h(-24), h(-24), nil}, // the day before
-		{5, h(26), h(26), map[string]any{"cf_category": "Hardware"}},
+		{1, h(0), h(0), map[string]any{"cf_category": "Hardware"}, 0},
+		{2, h(1), h(30), map[string]any{"cf_category": "hardware"}, 0}, // changed a day later
+		{3, h(2), h(2), map[string]any{"cf_category": "Billing", "cf_seats": 12}, 3},
+		{4, h(-24), h(-24), nil, 0}, // the day before
+		{5, h(26), h(26), map[string]any{"cf_category": "Hardware"}, 4},
 	} {
 		fake.AddTicket(freshdeskfake.Ticket{ID: f.id, Subject: "t", Description: "<p>x</p>", GroupID: 1,
-			CreatedAt: f.created, UpdatedAt: f.updated, CustomFields: f.cf})
+			CreatedAt: f.created, UpdatedAt: f.updated, CustomFields: f.cf, Priority: f.priority})
 	}
 	cases := []struct {
 		name  string
@@ -80,6 +81,13 @@ func TestFindTicketsTimeAndCustomFields(t *testing.T) {
 			`"group_id:1 AND created_at:>'2025-03-02' AND created_at:<'2025-03-03' AND cf_category:'Hardware'"`},
 		{"by id checks on the client", ticket.SearchCriteria{ID: "2", CustomFields: map[string]string{"cf_category": "Hardware"}}, []string{}, ""},
 		{"no limit still searches", ticket.SearchCriteria{CreatedSince: h(0), Limit: 0}, []string{"1", "2", "3", "5"}, `"created_at:>'2025-03-02'"`},
+		{"priority by name, within reach", ticket.SearchCriteria{Priority: &ticket.Entity{Name: "high"}, Limit: 10}, []string{"3"}, `"priority:3"`},
+		{"priority by id, no limit reads the list", ticket.SearchCriteria{Priority: &ticket.Entity{ID: "4"}}, []string{"5"}, ""},
+		{"priority Low with window", ticket.SearchCriteria{Priority: &ticket.Entity{Name: "Low"}, CreatedSince: h(0)}, []string{"1", "2"},
+			`"priority:1 AND created_at:>'2025-03-02'"`},
+		{"priority with queue and custom field", ticket.SearchCriteria{Queue: &ticket.Entity{ID: "1"}, Priority: &ticket.Entity{Name: "Urgent"},
+			CustomFields: map[string]string{"cf_category": "Hardware"}}, []string{"5"},
+			`"group_id:1 AND priority:4 AND cf_category:'Hardware'"`},
 	}
 	for _, via := range []string{"auto", "list"} {
 		sys, _ := newSystem(t, fake, func(p *freshdesk.Params) { p.FindVia = via })
@@ -118,6 +126,16 @@ func TestFindTicketsTimeAndCustomFields(t *testing.T) {
 	}
 
 	sys, _ := newSystem(t, fake, nil)
+	t.Run("refused/unknown priority", func(t *testing.T) {
+		n := fake.Stats().Requests
+		_, err := sys.FindTickets(ctx, ticket.SearchCriteria{Priority: &ticket.Entity{Name: "Blocker"}, Limit: 5})
+		if !errors.Is(err, ticket.ErrValidation) || !strings.Contains(err.Error(), "Blocker") {
+			t.Fatalf("err = %v, want ErrValidation naming the priority", err)
+		}
+		if d := fake.Stats().Requests - n; d != 0 {
+			t.Errorf("%d requests sent", d)
+		}
+	})
 	for name, cf := range map[string]map[string]string{
 		"empty value":     {"cf_category": ""},
 		"quote in value":  {"cf_category": "it's"},

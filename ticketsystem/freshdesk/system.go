@@ -25,7 +25,7 @@ const (
 )
 
 // FindTickets maps c to the search query language when it filters by
-// queue, state or owner and the wanted window fits the 300 results search
+// queue, state, priority or owner and the wanted window fits the 300 results search
 // can reach, and always when it filters by creation time, updated_before or
 // custom fields (the list endpoint knows only updated_since); otherwise it
 // walks the list endpoint (oldest first, 100 per page, following Link
@@ -82,8 +82,8 @@ func (c *Client) FindTickets(ctx context.Context, cr ticket.SearchCriteria) ([]t
 
 // filter is SearchCriteria resolved to Freshdesk ids.
 type filter struct {
-	group, agent *int64
-	status       *int
+	group, agent     *int64
+	status, priority *int
 }
 
 func (c *Client) resolveFilter(ctx context.Context, op string, cr ticket.SearchCriteria) (filter, error) {
@@ -102,6 +102,14 @@ func (c *Client) resolveFilter(ctx context.Context, op string, cr ticket.SearchC
 				Message: fmt.Sprintf("unknown status %q (Open, Pending, Resolved, Closed or a custom status id)", cr.State.String())}
 		}
 		f.status = &s
+	}
+	if cr.Priority != nil && !cr.Priority.IsZero() {
+		p, ok := lookupPriority(*cr.Priority)
+		if !ok {
+			return f, &ticket.Error{Op: op, Kind: ticket.ErrValidation, Field: "priority",
+				Message: fmt.Sprintf("unknown priority %q (Low, Medium, High, Urgent or 1-4)", cr.Priority.String())}
+		}
+		f.priority = &p
 	}
 	if cr.Owner != nil && !cr.Owner.IsZero() {
 		id, err := c.resolveAgent(ctx, op, *cr.Owner)
@@ -141,17 +149,18 @@ func needsSearch(cr ticket.SearchCriteria) bool {
 	return !cr.CreatedSince.IsZero() || !cr.CreatedBefore.IsZero() || !cr.UpdatedBefore.IsZero() || len(cr.CustomFields) > 0
 }
 
-// useSearch: server-side filtering pays off when there is a filter and the
-// window (offset+limit) fits in the 10 pages of 30 that search reaches. The
-// filters the list endpoint lacks always go to search (unless find_via is
-// list, which reads every ticket and filters on the client).
+// useSearch: server-side filtering pays off when there is a filter (queue,
+// state, priority, owner) and the window (offset+limit) fits in the 10
+// pages of 30 that search reaches. The filters the list endpoint lacks
+// always go to search (unless find_via is list, which reads every ticket
+// and filters on the client).
 func (c *Client) useSearch(cr ticket.SearchCriteria, f filter) bool {
 	switch {
 	case c.findVia == "list":
 		return false
 	case needsSearch(cr):
 		return true
-	case f.group == nil && f.status == nil && f.agent == nil:
+	case f.group == nil && f.status == nil && f.priority == nil && f.agent == nil:
 		return false
 	case c.findVia == "search":
 		return true
@@ -189,6 +198,9 @@ func matches(t *Ticket, cr ticket.SearchCriteria, f *filter) bool {
 			return false
 		}
 		if f.status != nil && t.Status != *f.status {
+			return false
+		}
+		if f.priority != nil && t.Priority != *f.priority {
 			return false
 		}
 		if f.agent != nil && (t.ResponderID == nil || *t.ResponderID != *f.agent) {
@@ -248,6 +260,9 @@ func searchQuery(cr ticket.SearchCriteria, f filter) (string, error) {
 	}
 	if f.status != nil {
 		terms = append(terms, "status:"+strconv.Itoa(*f.status))
+	}
+	if f.priority != nil {
+		terms = append(terms, "priority:"+strconv.Itoa(*f.priority))
 	}
 	if f.agent != nil {
 		terms = append(terms, "agent_id:"+strconv.FormatInt(*f.agent, 10))
