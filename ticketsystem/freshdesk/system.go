@@ -37,6 +37,10 @@ func (c *Client) FindTickets(ctx context.Context, cr ticket.SearchCriteria) ([]t
 	if err := checkCustomFields(op, cr); err != nil {
 		return nil, err
 	}
+	f, err := c.resolveFilter(ctx, op, cr)
+	if err != nil {
+		return nil, err
+	}
 	if cr.ID != "" {
 		t, err := c.getTicket(ctx, op, cr.ID, false)
 		if errors.Is(err, ticket.ErrNotFound) {
@@ -45,14 +49,10 @@ func (c *Client) FindTickets(ctx context.Context, cr ticket.SearchCriteria) ([]t
 		if err != nil {
 			return nil, err
 		}
-		if !matches(t, cr, nil) || cr.Offset > 0 {
+		if !matches(t, cr, &f) || cr.Offset > 0 {
 			return nil, nil
 		}
 		return []ticket.Ticket{toUnified(t, c.groupNamesOrNil(ctx))}, nil
-	}
-	f, err := c.resolveFilter(ctx, op, cr)
-	if err != nil {
-		return nil, err
 	}
 	var raw []Ticket
 	if c.useSearch(cr, f) {
