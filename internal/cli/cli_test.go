@@ -182,7 +182,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, ExitUsage, "unknown command", ""},
 		{"bad log level", []string{"version", "--log-level", "loud"}, ExitUsage, "--log-level", ""},
 		{"validate bad", []string{"validate", bad}, ExitFailure, "bad.yml:3:10: services[0].use: unknown component \"local:TicketSystm\" (did you mean \"local:TicketSystem\"?)", ""},
-		{"validate good", []string{"validate", good}, ExitOK, "", "good.yml: valid (1 services, 0 pipes, 0 runners)"},
+		{"validate good", []string{"validate", good}, ExitOK, "", "good.yml: valid (1 service, 0 pipes, 0 runners)"},
 		{"validate default", []string{"validate"}, ExitOK, "", "valid"},
 		{"validate missing file", []string{"validate", filepath.Join(dir, "nope.yml")}, ExitEnv, "reading config", ""},
 		{"data dir under a file", []string{"run", "--once", "--data-dir", filepath.Join(notDir, "sub")}, ExitEnv, "cannot be created", ""},

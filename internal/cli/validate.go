@@ -44,8 +44,8 @@ Exit 0 when the config is valid, 1 when it is not, 3 when the file cannot be rea
 					return silent(ExitFailure)
 				}
 				defer eng.Close()
-				fmt.Fprintf(app.Out, "%s: valid (%d services, %d pipes, %d runners)\n",
-					nameOf(cf.path), len(file.Services), countPipes(file.Pipes), len(file.Runners))
+				fmt.Fprintf(app.Out, "%s: valid (%s, %s, %s)\n", nameOf(cf.path),
+					plural(len(file.Services), "service"), plural(countPipes(file.Pipes), "pipe"), plural(len(file.Runners), "runner"))
 				return nil
 			},
 		}
@@ -60,4 +60,12 @@ func countPipes(ps []*config.Pipe) int {
 		n += countPipes(p.Steps)
 	}
 	return n
+}
+
+// plural writes "1 runner", "2 runners".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
