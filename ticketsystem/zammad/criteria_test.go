@@ -45,14 +45,16 @@ func TestFindTicketsTimeAndCustomFields(t *testing.T) {
 	for _, f := range []struct {
 		created, updated time.Time
 		custom           map[string]any
+		priority         int64 // 0: 2 normal
 	}{
-		{h(0), h(0), map[string]any{"ai_category": "Hardware"}},
-		{h(1), h(30), map[string]any{"ai_category": "hardware"}},
-		{h(2), h(2), map[string]any{"ai_category": []any{"Billing", "Hardware"}, "seats": float64(12)}},
-		{h(3), h(3), nil},
-		{h(4).Add(500 * time.Millisecond), h(4).Add(500 * time.Millisecond), map[string]any{"ai_category": "Billing", "vip": true}},
+		{h(0), h(0), map[string]any{"ai_category": "Hardware"}, 0},
+		{h(1), h(30), map[string]any{"ai_category": "hardware"}, 3},
+		{h(2), h(2), map[string]any{"ai_category": []any{"Billing", "Hardware"}, "seats": float64(12)}, 1},
+		{h(3), h(3), nil, 3},
+		{h(4).Add(500 * time.Millisecond), h(4).Add(500 * time.Millisecond), map[string]any{"ai_category": "Billing", "vip": true}, 0},
 	} {
-		fake.AddTicket(zammadfake.Ticket{Title: "t", GroupID: 1, CreatedAt: f.created, UpdatedAt: f.updated, Custom: f.custom}, "body")
+		fake.AddTicket(zammadfake.Ticket{Title: "t", GroupID: 1, CreatedAt: f.created, UpdatedAt: f.updated, Custom: f.custom,
+			PriorityID: f.priority}, "body")
 	}
 	sys, _ := newSystem(t, fake, nil)
 	cases := []struct {
@@ -77,6 +79,12 @@ func TestFindTicketsTimeAndCustomFields(t *testing.T) {
 			`group.name:"Users" AND created_at:[2025-03-02T09:00:00Z TO *] AND ai_category:"Hardware"`},
 		{"with limit", ticket.SearchCriteria{CreatedSince: h(1), Limit: 2}, []string{"2", "3"}, "created_at:[2025-03-02T09:00:00Z TO *]"},
 		{"by id, checked on the client", ticket.SearchCriteria{ID: "2", CustomFields: map[string]string{"ai_category": "Hardware"}}, []string{}, ""},
+		{"priority by name", ticket.SearchCriteria{Priority: &ticket.Entity{Name: "3 high"}}, []string{"2", "4"}, `priority.name:"3 high"`},
+		{"priority by id", ticket.SearchCriteria{Priority: &ticket.Entity{ID: "1"}}, []string{"3"}, "priority_id:1"},
+		{"priority, group and window", ticket.SearchCriteria{Queue: &ticket.Entity{Name: "Users"}, Priority: &ticket.Entity{Name: "2 normal"},
+			CreatedSince: h(1)}, []string{"5"}, `group.name:"Users" AND priority.name:"2 normal" AND created_at:[2025-03-02T09:00:00Z TO *]`},
+		{"by id, priority checked on the client", ticket.SearchCriteria{ID: "2", Priority: &ticket.Entity{Name: "1 low"}}, []string{}, ""},
+		{"by id, matching priority", ticket.SearchCriteria{ID: "2", Priority: &ticket.Entity{ID: "3"}}, []string{"2"}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

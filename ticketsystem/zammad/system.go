@@ -122,6 +122,7 @@ func (c *Client) searchQuery(cr ticket.SearchCriteria) string {
 	}
 	field("group", cr.Queue, "group_id")
 	field("state", cr.State, "state_id")
+	field("priority", cr.Priority, "priority_id")
 	field("owner", cr.Owner, "owner_id")
 	if cr.Subject != "" {
 		terms = append(terms, "title:"+quoteES(cr.Subject))
@@ -213,6 +214,7 @@ func matches(t *Ticket, cr ticket.SearchCriteria) bool {
 		inWindow(t.UpdatedAt, cr.UpdatedSince, cr.UpdatedBefore) && inWindow(t.CreatedAt, cr.CreatedSince, cr.CreatedBefore) &&
 		customMatch(t.Custom, cr.CustomFields) &&
 		entityMatch(cr.Queue, t.GroupID, t.Group) && entityMatch(cr.State, t.StateID, t.State) &&
+		entityMatch(cr.Priority, t.PriorityID, t.Priority) &&
 		(cr.Owner == nil || cr.Owner.IsZero() || cr.Owner.Matches(ent(t.OwnerID, t.Owner)))
 }
 

@@ -592,12 +592,16 @@ func parseQuery(q string, s *Server) (func(*Ticket) bool, error) {
 			p = name(s.Groups, func(t *Ticket) int64 { return t.GroupID })
 		case "state.name", "state":
 			p = name(s.States, func(t *Ticket) int64 { return t.StateID })
+		case "priority.name", "priority":
+			p = name(s.Prios, func(t *Ticket) int64 { return t.PriorityID })
 		case "owner.login", "owner":
 			p = name(s.Users, func(t *Ticket) int64 { return t.OwnerID })
 		case "group_id":
 			p = id(func(t *Ticket) int64 { return t.GroupID })
 		case "state_id":
 			p = id(func(t *Ticket) int64 { return t.StateID })
+		case "priority_id":
+			p = id(func(t *Ticket) int64 { return t.PriorityID })
 		case "owner_id":
 			p = id(func(t *Ticket) int64 { return t.OwnerID })
 		case "title":
