@@ -124,7 +124,11 @@ func New(ctx context.Context, p *Params, env registry.Env) (classify.Classifier,
 		if missing {
 			return nil, fmt.Errorf("model file %s does not exist: train one with 'otai train', or add a train block: %w", path, err)
 		}
-		return nil, err
+		if p.Train != nil {
+			return nil, fmt.Errorf("%w (move the file away, e.g. mv %q %q, and otai trains a new one from %s at the next start)",
+				err, path, path+".bad", p.Train.TicketSystem)
+		}
+		return nil, fmt.Errorf("%w (train a new one with 'otai train ... -o %s')", err, path)
 	}
 	c.Model = m
 	return c, nil

@@ -79,6 +79,24 @@ func TestServiceTrainsAndLoads(t *testing.T) {
 	if !st2.ModTime().Equal(st.ModTime()) {
 		t.Error("model rewritten on second start")
 	}
+	// A damaged model file is an error that says how to get a new one,
+	// and is left in place.
+	garbage := filepath.Join(dir, "models", "garbage.model")
+	if err := os.WriteFile(garbage, []byte("not a model at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	withTrain := *p
+	withTrain.Model = "models/garbage.model"
+	if _, err := New(context.Background(), &withTrain, env); err == nil || !strings.Contains(err.Error(), "bad magic") ||
+		!strings.Contains(err.Error(), "trains a new one from helpdesk") {
+		t.Errorf("damaged model with a train block: %v", err)
+	}
+	if _, err := New(context.Background(), &Params{Model: "models/garbage.model"}, env); err == nil || !strings.Contains(err.Error(), "otai train ... -o") {
+		t.Errorf("damaged model without a train block: %v", err)
+	}
+	if b, _ := os.ReadFile(garbage); string(b) != "not a model at all" {
+		t.Error("the damaged file was changed")
+	}
 	// Without a train block, a missing model is an error outside validate mode.
 	if _, err := New(context.Background(), &Params{Model: "missing.model"}, env); err == nil || !strings.Contains(err.Error(), "otai train") {
 		t.Errorf("missing model: %v", err)
