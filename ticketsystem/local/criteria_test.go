@@ -16,17 +16,18 @@ func TestFindTicketsTimeAndCustomFields(t *testing.T) {
 	s, c := openTest(t)
 	fx := map[string]*ticket.Ticket{}
 	for _, f := range []struct {
-		key string
-		cf  map[string]any
+		key      string
+		cf       map[string]any
+		priority string // "": the default, normal
 	}{
-		{"a", map[string]any{"category": "Hardware", "seats": 12, "vip": true}},
-		{"b", map[string]any{"category": "hardware", "ratio": 2.5}},
-		{"c", map[string]any{"category": []any{"Billing", "Hardware"}, "vip": false}},
-		{"d", map[string]any{"category": nil, "note": "has \"quotes\" and 'ticks'"}},
-		{"e", nil},
+		{"a", map[string]any{"category": "Hardware", "seats": 12, "vip": true}, "high"},
+		{"b", map[string]any{"category": "hardware", "ratio": 2.5}, ""},
+		{"c", map[string]any{"category": []any{"Billing", "Hardware"}, "vip": false}, "low"},
+		{"d", map[string]any{"category": nil, "note": "has \"quotes\" and 'ticks'"}, ""},
+		{"e", nil, "high"},
 	} {
 		c.Advance(time.Hour)
-		fx[f.key] = mustCreate(t, s, ticket.NewTicket{Subject: f.key, CustomFields: f.cf})
+		fx[f.key] = mustCreate(t, s, ticket.NewTicket{Subject: f.key, CustomFields: f.cf, Priority: ticket.Entity{Name: f.priority}})
 	}
 	// Touch a two hours after it was created: its updated_at moves on.
 	c.Advance(time.Hour)
@@ -70,6 +71,14 @@ func TestFindTicketsTimeAndCustomFields(t *testing.T) {
 		{"custom field and created since", ticket.SearchCriteria{CustomFields: map[string]string{"category": "Hardware"}, CreatedSince: at("b")}, id("c")},
 		{"custom field unknown", ticket.SearchCriteria{CustomFields: map[string]string{"nope": "x"}}, id()},
 		{"empty custom fields map: no filter", ticket.SearchCriteria{CustomFields: map[string]string{}}, id("a", "b", "c", "d", "e")},
+		{"priority by name, any case", ticket.SearchCriteria{Priority: &ticket.Entity{Name: "HIGH"}}, id("a", "e")},
+		{"priority by id", ticket.SearchCriteria{Priority: &ticket.Entity{ID: fx["c"].Priority.ID}}, id("c")},
+		{"priority default", ticket.SearchCriteria{Priority: &ticket.Entity{Name: "normal"}}, id("b", "d")},
+		{"priority and custom field", ticket.SearchCriteria{Priority: &ticket.Entity{Name: "high"}, CustomFields: map[string]string{"category": "Hardware"}}, id("a")},
+		{"priority and created since", ticket.SearchCriteria{Priority: &ticket.Entity{Name: "high"}, CreatedSince: at("b")}, id("e")},
+		{"priority unknown matches nothing", ticket.SearchCriteria{Priority: &ticket.Entity{Name: "urgent"}}, id()},
+		{"priority id not a number matches nothing", ticket.SearchCriteria{Priority: &ticket.Entity{ID: "x"}}, id()},
+		{"priority zero: no filter", ticket.SearchCriteria{Priority: &ticket.Entity{}}, id("a", "b", "c", "d", "e")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -130,6 +130,7 @@ func filter(c ticket.SearchCriteria) (clause string, args []any, ok bool) {
 	}
 	where, args = entityCond(where, args, "t.queue_id", kindQueue, c.Queue)
 	where, args = entityCond(where, args, "t.state_id", kindState, c.State)
+	where, args = entityCond(where, args, "t.priority_id", kindPriority, c.Priority)
 	where, args = entityCond(where, args, "t.owner_id", kindCustomer, c.Owner)
 	for _, tc := range []struct {
 		cond string
