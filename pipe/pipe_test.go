@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/otai-dev/otai/pipe"
@@ -206,5 +208,33 @@ func TestIsStopping(t *testing.T) {
 	close(ch)
 	if !rc.IsStopping() || !rc.Child(nil).IsStopping() {
 		t.Error("not stopping after close (or the child does not know)")
+	}
+}
+
+// TestStepsLoggedAtDebug: --log-level debug shows every step's outcome.
+func TestStepsLoggedAtDebug(t *testing.T) {
+	var buf strings.Builder
+	steps := []*pipe.Step{
+		{ID: "classify", Pipe: pipe.Func(func(context.Context, *pipe.Context) pipe.Result {
+			return pipe.Succeeded(nil).WithAction("%s", "Billing 82%")
+		})},
+		{ID: "move", Pipe: fail("no such queue")},
+	}
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		buf.Reset()
+		rc := &pipe.Context{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))}
+		pipe.RunSteps(context.Background(), rc, steps)
+		got := buf.String()
+		if level == slog.LevelInfo {
+			if got != "" {
+				t.Errorf("at info: %s", got)
+			}
+			continue
+		}
+		for _, want := range []string{`pipe=classify status=succeeded`, `action="Billing 82%"`, `pipe=move status=failed`, `message="no such queue"`} {
+			if !strings.Contains(got, want) {
+				t.Errorf("debug log lacks %s:\n%s", want, got)
+			}
+		}
 	}
 }

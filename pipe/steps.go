@@ -3,6 +3,7 @@ package pipe
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -34,6 +35,16 @@ func RunSteps(ctx context.Context, rc *Context, steps []*Step) []Result {
 		r.Pipe, r.Use = s.ID, s.Use
 		if r.Status == StatusFailed && failed == "" {
 			failed = s.ID
+		}
+		if l := rc.Log(); l.Enabled(ctx, slog.LevelDebug) {
+			attrs := []slog.Attr{slog.String("pipe", s.ID), slog.String("status", string(r.Status)), slog.Duration("took", r.Duration)}
+			if r.Action != "" {
+				attrs = append(attrs, slog.String("action", r.Action))
+			}
+			if r.Message != "" {
+				attrs = append(attrs, slog.String("message", r.Message))
+			}
+			l.LogAttrs(ctx, slog.LevelDebug, "pipe finished", attrs...)
 		}
 		rc.Record(r)
 		out = append(out, r)

@@ -3,6 +3,7 @@ package pipes
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"unicode/utf8"
 
@@ -59,6 +60,15 @@ func init() {
 			}
 			data["threshold"] = threshold
 			data["above_threshold"] = preds[0].Confidence >= threshold
+			if l := rc.Log(); l.Enabled(ctx, slog.LevelDebug) {
+				top := make([]string, 0, len(preds))
+				for _, pr := range preds {
+					top = append(top, fmt.Sprintf("%s %.0f%%", pr.Label, 100*pr.Confidence))
+				}
+				l.LogAttrs(ctx, slog.LevelDebug, "classified", slog.String("classifier", p.Classifier),
+					slog.String("top_k", strings.Join(top, ", ")), slog.Float64("threshold", threshold),
+					slog.Bool("above_threshold", preds[0].Confidence >= threshold), slog.Int("chars", len(text)))
+			}
 			return pipe.Succeeded(data).WithAction("%s %.0f%%", preds[0].Label, 100*preds[0].Confidence)
 		}), nil
 	})
