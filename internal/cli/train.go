@@ -16,7 +16,6 @@ import (
 	"github.com/otai-dev/otai/config"
 	"github.com/otai-dev/otai/internal/dataset"
 	"github.com/otai-dev/otai/pipe"
-	"github.com/otai-dev/otai/state"
 	"github.com/spf13/cobra"
 )
 
@@ -130,8 +129,8 @@ From a ticket system: --from SERVICE_ID reads the closed tickets of a ticket sys
 configured in --config (or the embedded demo) and learns --field.
 
 --corrections adds what agents taught otai: every value an agent set after otai had
-set the field being learned (--label, or --field with --from), as recorded in
-<data-dir>/state.db, becomes a training example (text = subject + " " + body, label =
+set the field being learned (--label, or --field with --from), as recorded in the
+state store (<data-dir>/state.db, or PostgreSQL when OTAI_STATE_DSN is set), becomes a training example (text = subject + " " + body, label =
 the agent's value), counted --corrections-weight times. A correction replaces file or
 ticket-system examples with the same text, and the newest correction of a text wins.
 --since also limits the corrections.
@@ -217,7 +216,7 @@ with 'otai eval' or in the log line train prints.`,
 					learn, source = field, "ticket system "+from
 				}
 				if corr {
-					cs, err := app.corrections(ctx, learn, sinceT)
+					cs, where, err := app.corrections(ctx, learn, sinceT)
 					if err != nil {
 						return err
 					}
@@ -227,7 +226,7 @@ with 'otai eval' or in the log line train prints.`,
 						var ms mergeStats
 						ex, ms = mergeCorrections(ex, cs, corrW)
 						fmt.Fprintf(app.Err, "added %d corrections of %s from %s as %d examples (weight %d; %d earlier examples of the same text replaced, %d older corrections of the same text superseded)\n",
-							ms.Added, learn, filepath.Join(app.DataDir, "state.db"), ms.Added*corrW, corrW, ms.Replaced, ms.Superseded)
+							ms.Added, learn, where, ms.Added*corrW, corrW, ms.Replaced, ms.Superseded)
 						source += fmt.Sprintf(" and %d corrections", ms.Added)
 					}
 				}
@@ -281,7 +280,7 @@ with 'otai eval' or in the log line train prints.`,
 		f.Float64Var(&opts.Holdout, "holdout", opts.Holdout, "share held out to calibrate probabilities (negative: no calibration)")
 		f.IntVar(&opts.RefitEpochs, "refit-epochs", opts.RefitEpochs, "after calibration, continue training on all examples for this many epochs (-1: refit from scratch)")
 		f.Int64Var(&opts.Seed, "seed", opts.Seed, "random seed (training is deterministic for a seed)")
-		f.BoolVar(&corr, "corrections", false, "also learn from the agents' corrections of this field recorded in <data-dir>/state.db")
+		f.BoolVar(&corr, "corrections", false, "also learn from the agents' corrections of this field recorded in the state store (<data-dir>/state.db, or PostgreSQL with OTAI_STATE_DSN)")
 		f.IntVar(&corrW, "corrections-weight", 2, "with --corrections: each correction counts as this many examples")
 		f.IntVar(&workers, "workers", 0, "goroutines to use (default: all cores; results do not depend on it)")
 		return cmd
@@ -305,28 +304,44 @@ func enoughExamples(ex []linear.Example, minEx int, field string, tickets int) e
 	return nil
 }
 
-// corrections reads the corrections of field from <data-dir>/state.db,
-// which must exist (exit 3 otherwise).
-func (app *App) corrections(ctx context.Context, field string, since time.Time) ([]pipe.Correction, error) {
+// corrections reads the corrections of field from the state store:
+// PostgreSQL when OTAI_STATE_DSN is set (where 'otai run' records them
+// then), else <data-dir>/state.db, which must exist (exit 3 otherwise).
+// where names the store for messages.
+func (app *App) corrections(ctx context.Context, field string, since time.Time) (cs []pipe.Correction, where string, err error) {
 	if err := app.stateDBExists(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	st, err := state.Open(ctx, filepath.Join(app.DataDir, "state.db"))
+	st, err := app.openState(ctx, "", true)
 	if err != nil {
-		return nil, envError(fmt.Errorf("--corrections: %w", err))
+		return nil, "", err
 	}
 	defer st.Close()
-	cs, err := st.Corrections(ctx, field, since)
+	cs, err = st.Corrections(ctx, field, since)
 	if err != nil {
-		return nil, envError(fmt.Errorf("--corrections: %w", err))
+		return nil, "", envError(fmt.Errorf("--corrections: %w", err))
 	}
-	return cs, nil
+	return cs, app.stateWhere(), nil
 }
 
+// stateWhere names the state store openState opens.
+func (app *App) stateWhere() string {
+	if os.Getenv(StateDSNEnv) != "" {
+		return "the PostgreSQL state store (" + StateDSNEnv + ")"
+	}
+	return filepath.Join(app.DataDir, "state.db")
+}
+
+// stateDBExists fails (exit 3) when corrections are read from
+// <data-dir>/state.db and it does not exist; with OTAI_STATE_DSN set they
+// are read from PostgreSQL and it says nothing.
 func (app *App) stateDBExists() error {
+	if os.Getenv(StateDSNEnv) != "" {
+		return nil
+	}
 	path := filepath.Join(app.DataDir, "state.db")
 	if _, err := os.Stat(path); err != nil {
-		return envError(fmt.Errorf("--corrections: %s does not exist: no corrections have been recorded in this data directory (run 'otai run' first, or set --data-dir or OTAI_DATA_DIR)", path))
+		return envError(fmt.Errorf("--corrections: %s does not exist: no corrections have been recorded in this data directory (run 'otai run' first, or set --data-dir or OTAI_DATA_DIR, or %s for a PostgreSQL state store)", path, StateDSNEnv))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/otai-dev/otai/classify/linear"
+	"github.com/otai-dev/otai/internal/replicatest/pgtest"
 	"github.com/otai-dev/otai/pipe"
 	"github.com/otai-dev/otai/state"
 )
@@ -111,6 +112,45 @@ func TestTrainCorrections(t *testing.T) {
 	code, out, errs = otai(t, "train", "--data", data, "--label", "queue", "--corrections", "--data-dir", dir2, "-o", model)
 	if code != ExitOK || !strings.Contains(errs, "no corrections recorded for queue") || !strings.Contains(out, "trained on 150 examples") {
 		t.Errorf("no corrections: exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// TestTrainCorrectionsPostgres: with OTAI_STATE_DSN set, 'otai run'
+// records corrections in PostgreSQL, so 'otai train --corrections' must
+// read them there (the data directory has no state.db at all).
+func TestTrainCorrectionsPostgres(t *testing.T) {
+	srv := pgtest.Start(t)
+	dsn := srv.NewDatabase(t)
+	ctx := context.Background()
+	st, err := state.OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	for i, c := range []pipe.Correction{
+		{Field: "queue", Otai: "Technical", Agent: "Sales", Subject: "zorblax gadget", Body: "The zorblax unit stopped"},
+		{Field: "queue", Otai: "Billing", Agent: "Sales", Subject: "zorblax order", Body: "Two more zorblax please"},
+		{Field: "priority", Otai: "low", Agent: "high", Subject: "zorblax", Body: "Billing Rechnung"},
+	} {
+		c.DecisionID, c.Runner, c.TicketID, c.At = fmt.Sprintf("d%d", i), "test", fmt.Sprint(100+i), at.Add(time.Duration(i)*time.Minute)
+		if err := st.RecordCorrection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	dir := t.TempDir()
+	data := labelledCSV(t, dir, 150, 1)
+	t.Setenv(StateDSNEnv, dsn)
+	code, out, errs := otai(t, "train", "--data", data, "--label", "queue", "--corrections", "--data-dir", dir, "-o", filepath.Join(dir, "queue.model"))
+	if code != ExitOK {
+		t.Fatalf("train --corrections with %s: exit %d\n%s\n%s", StateDSNEnv, code, out, errs)
+	}
+	if !strings.Contains(errs, "added 2 corrections of queue from the PostgreSQL state store") || !strings.Contains(out, "and 2 corrections") {
+		t.Errorf("train --corrections with %s did not read PostgreSQL:\n%s\n%s", StateDSNEnv, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state.db")); err == nil {
+		t.Error("train --corrections created state.db although the state store is PostgreSQL")
 	}
 }
 
