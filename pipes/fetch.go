@@ -12,7 +12,7 @@ import (
 // FetchParams are the params of base:FetchTicketsPipe.
 type FetchParams struct {
 	TicketSystem string                `yaml:"ticket_system" ref:"ticket_system" desc:"Id of the ticket system service to fetch from; may be left out when only one is configured."`
-	Criteria     ticket.SearchCriteria `yaml:"ticket_search_criteria" aliases:"criteria,search" desc:"Which tickets: id, subject, queue, state, owner, created_since, created_before, updated_since, updated_before, custom_fields, limit, offset."`
+	Criteria     ticket.SearchCriteria `yaml:"ticket_search_criteria" aliases:"criteria,search" desc:"Which tickets: id, subject, queue, state, priority, owner, created_since, created_before, updated_since, updated_before, custom_fields, limit, offset."`
 	WithNotes    bool                  `yaml:"with_notes" desc:"Also load each ticket's notes (one more request per ticket on some help desks)."`
 }
 
