@@ -461,6 +461,9 @@ func (c *Client) shouldRetry(ctx context.Context, r *Request, e *Error) (bool, e
 		return false, nil
 	}
 	if e.Err != nil { // no response
+		if IsTLSError(e.Err) {
+			return false, nil // the same certificate will fail the same way
+		}
 		if e.NotSent {
 			return true, nil
 		}
@@ -479,6 +482,25 @@ func (c *Client) shouldRetry(ctx context.Context, r *Request, e *Error) (bool, e
 		return c.effectAbsent(ctx, r)
 	}
 	return false, nil
+}
+
+// IsTLSError reports whether err is a failed TLS handshake or certificate
+// verification (unknown authority, expired, wrong host name, a server that
+// does not speak TLS): a configuration problem that retrying cannot fix.
+func IsTLSError(err error) bool {
+	if err == nil {
+		return false
+	}
+	var (
+		cve *tls.CertificateVerificationError
+		uae x509.UnknownAuthorityError
+		cie x509.CertificateInvalidError
+		hne x509.HostnameError
+		rhe tls.RecordHeaderError
+		ae  tls.AlertError
+	)
+	return errors.As(err, &cve) || errors.As(err, &uae) || errors.As(err, &cie) ||
+		errors.As(err, &hne) || errors.As(err, &rhe) || errors.As(err, &ae)
 }
 
 func (c *Client) effectAbsent(ctx context.Context, r *Request) (bool, error) {

@@ -192,12 +192,22 @@ func transportError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return &ticket.Error{Kind: ticket.ErrUnavailable, Message: "cancelled", Err: ctx.Err()}
 	}
-	msg := "no reply"
-	if err != nil {
-		msg = secret.Redact(err.Error())
+	if err == nil {
+		return &ticket.Error{Kind: ticket.ErrUnavailable, Message: "no reply"}
 	}
-	return &ticket.Error{Kind: ticket.ErrUnavailable, Message: msg}
+	// Err keeps the cause for errors.As (httpx.IsTLSError) behind a
+	// redacted message.
+	return &ticket.Error{Kind: ticket.ErrUnavailable, Err: &redactedError{msg: secret.Redact(err.Error()), err: err}}
 }
+
+// redactedError shows a redacted message and unwraps to the cause.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // queryValues writes data as GI query parameters: repeated keys for arrays
 // (url.Values encoding percent-encodes = & + and ;, which the GI would
