@@ -51,7 +51,8 @@ type Checker interface {
 
 // CheckOptions says what to check beyond the basics.
 type CheckOptions struct {
-	Queues []string // queues otai will move tickets into
+	Queues       []string // queues otai will move tickets into (targets)
+	SourceQueues []string // queues otai fetches tickets from (and moves them out of)
 }
 
 // CheckResult is one line of `otai check`: Message says, when !OK, what an
@@ -60,4 +61,7 @@ type CheckResult struct {
 	Name    string `json:"name"` // "auth", "search", "get", "update permission on Billing"
 	OK      bool   `json:"ok"`
 	Message string `json:"message"`
+	// Warn marks an OK line that could not be verified and deserves a
+	// look (a queue that may not exist, say). It is not a failure.
+	Warn bool `json:"warn,omitempty"`
 }

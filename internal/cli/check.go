@@ -2,8 +2,12 @@ package cli
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/otai-dev/otai/config"
+	"github.com/otai-dev/otai/registry"
 	"github.com/otai-dev/otai/ticket"
 	"github.com/spf13/cobra"
 )
@@ -13,19 +17,26 @@ func init() {
 		var (
 			cf      configFlags
 			queues  []string
+			sources []string
 			timeout time.Duration
 		)
 		cmd := &cobra.Command{
 			Use:   "check",
 			Short: "Connect to each configured ticket system and report what works",
-			Long: `Check starts the config's services and asks each ticket system what works:
-authentication, search, reading a ticket, and whether otai's account may move
-tickets into the queues you name with --queue. Every failed line says what to
-do about it.
+			Long: `Check starts the config's ticket-system services (classifiers and other
+services are not started, so a model that is not trained yet does not stop it)
+and asks each ticket system what works: authentication, search, reading a
+ticket, whether otai's account may move tickets out of the queues it fetches
+from, and whether the queues it moves tickets into exist. Nothing is changed.
 
-Exit 0 when every check passed, 1 when any failed, 3 when a service could not
-even be started.`,
-			Example: `  otai check --config config.yml --queue Billing --queue "Technical Support"`,
+Source queues are the literal queue names in the search criteria of the
+config's fetch pipes, plus those named with --source-queue; target queues are
+those named with --queue. Every failed line says what to do about it; "warn"
+lines could not be verified and say why.
+
+Exit 0 when no check failed (warnings allowed), 1 when any failed, 3 when a
+ticket system could not even be started.`,
+			Example: `  otai check --config config.yml --source-queue Inbox --queue Billing --queue "Technical Support"`,
 			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				file, err := app.load(&cf)
@@ -33,12 +44,13 @@ even be started.`,
 					return err
 				}
 				ctx := cmd.Context()
-				eng, closeAll, err := app.build(ctx, file, true, nil)
+				eng, closeAll, err := app.build(ctx, ticketSystemsOnly(file), true, nil)
 				if err != nil {
 					return err
 				}
 				defer closeAll()
-				failed := 0
+				fetched := sourceQueues(file)
+				failed, warned := 0, 0
 				for _, s := range file.Services {
 					sys, ok := eng.Service(s.ID).(ticket.System)
 					if !ok {
@@ -48,19 +60,27 @@ even be started.`,
 					cctx, cancel := contextWithTimeout(ctx, timeout)
 					var results []ticket.CheckResult
 					if c, ok := sys.(ticket.Checker); ok {
-						results = c.Check(cctx, ticket.CheckOptions{Queues: queues})
+						src := append(slices.Clone(fetched[s.ID]), sources...)
+						results = c.Check(cctx, ticket.CheckOptions{Queues: queues, SourceQueues: dedupe(src)})
 					} else {
 						results = basicCheck(cctx, sys)
 					}
 					cancel()
 					for _, r := range results {
 						mark := "ok  "
-						if !r.OK {
+						switch {
+						case !r.OK:
 							mark = "FAIL"
 							failed++
+						case r.Warn:
+							mark = "warn"
+							warned++
 						}
 						fmt.Fprintf(app.Out, "  %s %s: %s\n", mark, r.Name, redactString(r.Message))
 					}
+				}
+				if warned > 0 {
+					fmt.Fprintf(app.Out, "%d check(s) could not be verified (warn)\n", warned)
 				}
 				if failed > 0 {
 					fmt.Fprintf(app.Out, "%d check(s) failed\n", failed)
@@ -71,7 +91,99 @@ even be started.`,
 		}
 		cf.add(cmd)
 		cmd.Flags().StringSliceVar(&queues, "queue", nil, "a queue otai will move tickets into (repeatable)")
+		cmd.Flags().StringSliceVar(&sources, "source-queue", nil, "a queue otai fetches tickets from and moves them out of, besides those in the config's fetch pipes (repeatable)")
 		cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long each ticket system may take")
 		return cmd
 	})
+}
+
+// ticketSystemsOnly returns f with only its ticket-system services and no
+// runners: check talks to ticket systems, and a classifier whose model is
+// not trained yet must not keep it from doing so.
+func ticketSystemsOnly(f *config.File) *config.File {
+	g := *f
+	g.Services = nil
+	for _, s := range f.Services {
+		if s.Spec != nil && s.Spec.Kind == registry.KindTicketSystem {
+			g.Services = append(g.Services, s)
+		}
+	}
+	g.Pipes, g.Runners = nil, nil
+	return &g
+}
+
+// sourceQueues collects, per ticket-system service id, the queue names
+// written literally in the search criteria of the config's fetch pipes
+// (templates and queue ids are left out). A fetch pipe without
+// ticket_system belongs to the only ticket system.
+func sourceQueues(f *config.File) map[string][]string {
+	var systems []string
+	for _, s := range f.Services {
+		if s.Spec != nil && s.Spec.Kind == registry.KindTicketSystem {
+			systems = append(systems, s.ID)
+		}
+	}
+	out := map[string][]string{}
+	seen := map[*config.Pipe]bool{}
+	var walk func(p *config.Pipe)
+	walk = func(p *config.Pipe) {
+		if p == nil || seen[p] {
+			return
+		}
+		seen[p] = true
+		for _, st := range p.Steps {
+			walk(st)
+		}
+		if p.Spec == nil || p.Spec.ID != "base:FetchTicketsPipe" {
+			return
+		}
+		sys := literal(p.Params.Get("ticket_system"))
+		if sys == "" && len(systems) == 1 {
+			sys = systems[0]
+		}
+		if sys == "" {
+			return
+		}
+		var crit *config.Node
+		for _, k := range []string{"ticket_search_criteria", "criteria", "search"} {
+			if crit = p.Params.Get(k); crit != nil {
+				break
+			}
+		}
+		q := crit.Get("queue")
+		name := literal(q) // queue: Inbox
+		if q != nil && q.Kind == config.Map {
+			name = literal(q.Get("name"))
+		}
+		if name != "" {
+			out[sys] = append(out[sys], name)
+		}
+	}
+	for _, p := range f.Pipes {
+		walk(p)
+	}
+	for _, r := range f.Runners {
+		for _, p := range r.Pipes {
+			walk(p)
+		}
+	}
+	return out
+}
+
+// literal returns a scalar's text unless it is a template.
+func literal(n *config.Node) string {
+	if n == nil || n.Kind != config.Scalar || n.IsTemplate() || n.Tmpl != nil && strings.Contains(n.Value, "{{") {
+		return ""
+	}
+	return strings.TrimSpace(n.Value)
+}
+
+func dedupe(s []string) []string {
+	var out []string
+	for _, v := range s {
+		if v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -366,35 +366,3 @@ func TestBatchedFetch(t *testing.T) {
 		t.Fatalf("vanished ticket: %v, %v", ts, err)
 	}
 }
-
-func TestCheck(t *testing.T) {
-	ctx := context.Background()
-	srv := newFake(t, otobofake.Options{})
-	srv.AddQueue("Billing")
-	srv.AddQueue("Empty")
-	srv.AddTicket(otobofake.Ticket{Title: "x", Queue: "Misc"})
-	srv.AddTicket(otobofake.Ticket{Title: "y", Queue: "Billing"})
-	srv.SetPermissions("otai-agent", "Billing", otobofake.PermRO)
-	c := newClient(t, srv, nil)
-	res := c.Check(ctx, ticket.CheckOptions{Queues: []string{"Misc", "Billing", "Empty"}})
-	want := map[string]bool{"auth": true, "search": true, "get": true, "update permission on Misc": true,
-		"update permission on Billing": false, "update permission on Empty": true}
-	if len(res) != len(want) {
-		t.Fatalf("results: %+v", res)
-	}
-	for _, r := range res {
-		if w, ok := want[r.Name]; !ok || w != r.OK || r.Message == "" {
-			t.Errorf("%+v (want ok=%v)", r, want[r.Name])
-		}
-	}
-	bad := newClient(t, srv, func(p *otobo.Params) { p.Password = "not-the-password" })
-	res = bad.Check(ctx, ticket.CheckOptions{})
-	if len(res) != 1 || res[0].OK || !strings.Contains(res[0].Message, "Agents") {
-		t.Errorf("bad password: %+v", res)
-	}
-	wrongWS := newClient(t, srv, func(p *otobo.Params) { p.WebserviceName = "Nope"; p.MaxRetries = -1 })
-	res = wrongWS.Check(ctx, ticket.CheckOptions{})
-	if len(res) != 1 || res[0].OK || !strings.Contains(res[0].Message, "webservice_name") {
-		t.Errorf("wrong web service: %+v", res)
-	}
-}

@@ -21,7 +21,8 @@ import (
 )
 
 // TestTLS puts a TLS server with a self-signed certificate in front of the
-// fake: by default the certificate is refused once (no retries); with tls_ca_file holding the certificate it works.
+// fake: by default the certificate is refused once (no retries) with advice
+// naming tls_ca_file; with tls_ca_file holding the certificate it works.
 func TestTLS(t *testing.T) {
 	ctx := context.Background()
 	srv := newFake(t, otobofake.Options{})
@@ -43,6 +44,10 @@ func TestTLS(t *testing.T) {
 	}
 	if n := attempts.Load(); n != 1 {
 		t.Errorf("%d attempts for a certificate error, want 1 (no retries)", n)
+	}
+	res := c.Check(ctx, ticket.CheckOptions{})
+	if len(res) != 1 || res[0].OK || !strings.Contains(res[0].Message, "tls_ca_file") {
+		t.Errorf("check: %+v", res)
 	}
 	if srv.Calls("") != 0 {
 		t.Errorf("%d requests reached the help desk", srv.Calls(""))

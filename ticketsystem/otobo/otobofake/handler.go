@@ -888,7 +888,9 @@ func (s *Server) ticketUpdate(login string, d map[string]any) *Reply {
 			return GIError(op+".InvalidParameter", op+": Ticket->TypeID or Ticket->Type parameter is invalid!")
 		case stSet && strings.HasPrefix(st.typ, "pending") && tk["PendingTime"] == nil:
 			return GIError(op+".MissingParameter", op+": Can't set a ticket on a pending state without pendig time!")
-		case qSet && !s.may(login, q.name, PermMoveInto):
+		case qSet && !s.may(login, t.Queue, PermMove):
+			// The GI checks 'move' on the ticket's current queue, even when
+			// the queue does not change; the target queue is not checked.
 			return GIError(op+".AccessDenied", op+": Does not have permissions to update queue!")
 		case prSet && !s.may(login, t.Queue, PermPriority):
 			return GIError(op+".AccessDenied", op+": Does not have permissions to update priority!")
@@ -902,6 +904,7 @@ func (s *Server) ticketUpdate(login string, d map[string]any) *Reply {
 				return GIError(op+".AccessDenied", op+": Does not have permissions to update owner!")
 			}
 		}
+		before := [...]string{t.Title, t.Queue, t.State, t.Priority, t.Type, t.Owner}
 		if v := str(tk["Title"]); v != "" {
 			t.Title = v
 		}
@@ -920,7 +923,9 @@ func (s *Server) ticketUpdate(login string, d map[string]any) *Reply {
 		if owner != "" {
 			t.Owner = owner
 		}
-		changed = true
+		// Data that is the same as stored changes nothing (after the
+		// permission checks above, as in the GI).
+		changed = before != [...]string{t.Title, t.Queue, t.State, t.Priority, t.Type, t.Owner}
 	}
 	reply := map[string]any{"TicketID": str(d["TicketID"]), "TicketNumber": t.Number}
 	if av, present := d["Article"]; present {

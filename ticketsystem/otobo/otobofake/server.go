@@ -258,9 +258,14 @@ func (s *Server) AddAgent(login, password string) {
 	}
 }
 
-// Permissions an agent can hold on a queue.
+// Permissions an agent can hold on a queue. TicketUpdate checks PermMove
+// on the queue the ticket is in when the request sets a queue (as the real
+// GI's TicketPermission(Type => 'move', TicketID => ...) does); nothing is
+// checked on the target queue. PermMoveInto is the agent interface's
+// permission for moving into a queue, which the GI does not check.
 const (
 	PermRO       = "ro"
+	PermMove     = "move"
 	PermMoveInto = "move_into"
 	PermCreate   = "create"
 	PermNote     = "note"

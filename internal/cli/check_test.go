@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/otai-dev/otai/ticketsystem/otobo/otobofake"
+)
+
+// exampleAgainstFake writes examples/otobo.yml pointed at srv into a temp
+// directory and returns its path.
+func exampleAgainstFake(t *testing.T, srv *otobofake.Server) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "examples", "otobo.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const base = "https://helpdesk.example.com/otobo/nph-genericinterface.pl"
+	if !strings.Contains(string(b), base) {
+		t.Fatalf("examples/otobo.yml no longer has base_url %s", base)
+	}
+	cfg := strings.Replace(string(b), base, srv.BaseURL, 1)
+	path := filepath.Join(t.TempDir(), "otobo.yml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, pw := srv.Login()
+	t.Setenv("OTAI_SECRET_OTOBO_PASSWORD", pw)
+	return path
+}
+
+// TestCheckExampleBeforeTraining: check runs against examples/otobo.yml
+// before the queue model exists (it starts only ticket systems), probes
+// the move permission on the fetch pipe's queue (Inbox) and reports the
+// target queues.
+func TestCheckExampleBeforeTraining(t *testing.T) {
+	srv := otobofake.New(otobofake.Options{})
+	defer srv.Close()
+	srv.AddTicket(otobofake.Ticket{Title: "printer", Queue: "Inbox"})
+	srv.AddTicket(otobofake.Ticket{Title: "invoice", Queue: "Billing"})
+	srv.SetPermissions(otobofake.DefaultAgent, "Billing", otobofake.PermRO)
+	cfg := exampleAgainstFake(t, srv)
+	dir := t.TempDir()
+
+	code, out, errs := otai(t, "check", "--config", cfg, "--data-dir", dir, "--queue", "Billing", "--queue", "Nope")
+	if code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"ok   moving tickets out of Inbox",
+		"ok   target queue Billing",
+		"warn target queue Nope: not verified",
+		"1 check(s) could not be verified",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "queue.model")); err == nil {
+		t.Error("check created a model file")
+	}
+
+	// Only ro on the source queue: moving out of it fails, and so does check.
+	srv.SetPermissions(otobofake.DefaultAgent, "Inbox", otobofake.PermRO)
+	code, out, _ = otai(t, "check", "--config", cfg, "--data-dir", dir)
+	if code != ExitFailure || !strings.Contains(out, "FAIL moving tickets out of Inbox") {
+		t.Errorf("ro on Inbox: exit %d\n%s", code, out)
+	}
+	// --source-queue adds a queue to probe.
+	srv.AddTicket(otobofake.Ticket{Title: "other", Queue: "Misc"})
+	code, out, _ = otai(t, "check", "--config", cfg, "--data-dir", dir, "--source-queue", "Misc")
+	if !strings.Contains(out, "ok   moving tickets out of Misc") || code != ExitFailure {
+		t.Errorf("--source-queue Misc: exit %d\n%s", code, out)
+	}
+}
