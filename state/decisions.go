@@ -34,7 +34,7 @@ type Filter struct {
 	Outcome      string // succeeded, skipped, failed
 	TicketID     string
 	DryRun       *bool
-	Limit        int // default 100; newest first
+	Limit        int // newest first; 0: 100, negative: no limit
 }
 
 // Decisions lists decisions matching f, newest first.

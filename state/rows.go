@@ -107,12 +107,16 @@ func decisionQuery(f Filter, d dialect) (string, []any) {
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
+	q += " ORDER BY at DESC, id DESC"
+	if f.Limit < 0 {
+		return q, args
+	}
 	limit := f.Limit
-	if limit <= 0 {
+	if limit == 0 {
 		limit = 100
 	}
 	args = append(args, limit)
-	return q + " ORDER BY at DESC, id DESC LIMIT " + d.placeholder(len(args)), args
+	return q + " LIMIT " + d.placeholder(len(args)), args
 }
 
 func scanDecisions(rows *sql.Rows) ([]pipe.Decision, error) {

@@ -35,7 +35,19 @@ classify step, what was written back, and the outcome with its error.
 
 --since and --until take a duration back from now (24h, 7d) or a time
 (2026-01-31, 2026-01-31T08:00:00Z). --format csv and jsonl export everything
-for a spreadsheet or a script; table is for people.
+for a spreadsheet or a script; table is for people. The table shows the newest
+100 unless --limit says otherwise; csv and jsonl export every match unless
+--limit is given (0 means no limit). When a limit cuts the output, a note on
+stderr says so.
+
+CSV columns: id, at, runner, ticket_system, ticket_id, subject, label and
+confidence (of the first classify step), predictions, written, outcome, error,
+dry_run, pipe (the for-each), model, model_version, top_k and changes. With
+several classify steps, predictions, model, model_version and top_k hold one
+entry per step, separated by " / ". top_k lists labels with confidences as
+"Billing 79%; Technical 12%"; changes lists the fields written (or, in a dry
+run, planned) as "queue Inbox -> Billing; priority normal -> high" (tags as
+"tag +vip"). JSONL has all of this as structured JSON.
 
 --shadow-report compares the dry-run (shadow) decisions with what agents did
 since: it reads each ticket from the help desk of --config and counts, per
@@ -73,7 +85,22 @@ somewhere else (otherwise), or have not touched it yet.`,
 				default:
 					return usageError("--format %q: want table, csv or jsonl", format)
 				}
-				f.Runner, f.Outcome, f.TicketID, f.Limit = runner, outcome, ticketID, limit
+				f.Runner, f.Outcome, f.TicketID = runner, outcome, ticketID
+				// The table shows the newest 100 by default; exports and the
+				// shadow report take every match unless --limit says otherwise.
+				switch {
+				case cmd.Flags().Changed("limit") && limit < 0:
+					return usageError("--limit %d: want 0 (no limit) or more", limit)
+				case cmd.Flags().Changed("limit"):
+					f.Limit = limit
+				case format == "table" && !shadow:
+					f.Limit = 100
+				}
+				if f.Limit == 0 {
+					f.Limit = -1
+				} else {
+					f.Limit++ // one more tells whether the limit cut the output
+				}
 				st, err := app.openState(cmd.Context(), "", true) // OTAI_STATE_DSN or state.db
 				if err != nil {
 					return err
@@ -82,13 +109,14 @@ somewhere else (otherwise), or have not touched it yet.`,
 				if shadow {
 					yes := true
 					f.DryRun = &yes
-					if limit == 100 {
-						f.Limit = 100000
-					}
 				}
 				ds, err := st.Decisions(cmd.Context(), f)
 				if err != nil {
 					return envError(err)
+				}
+				if f.Limit > 0 && len(ds) >= f.Limit {
+					ds = ds[:f.Limit-1]
+					fmt.Fprintf(app.Err, "note: only the newest %d matching decisions are shown; more match (raise --limit, use --limit 0 for all, or narrow with --since)\n", len(ds))
 				}
 				if shadow {
 					return app.shadowReport(cmd, &cf, ds)
@@ -104,7 +132,7 @@ somewhere else (otherwise), or have not touched it yet.`,
 		fl.StringVar(&ticketID, "ticket", "", "only this ticket id")
 		fl.StringVar(&dryRun, "dry-run", "", "true: only dry-run (shadow) decisions; false: only real ones")
 		fl.StringVar(&format, "format", "table", "table, csv or jsonl")
-		fl.IntVar(&limit, "limit", 100, "at most this many, newest first")
+		fl.IntVar(&limit, "limit", 0, "at most this many, newest first; 0: all (default: 100 for the table, all for csv, jsonl and --shadow-report)")
 		fl.BoolVar(&shadow, "shadow-report", false, "compare dry-run decisions with what agents did (reads tickets via --config)")
 		cf.add(cmd)
 		return cmd
@@ -133,11 +161,35 @@ func writeDecisions(app *App, format string, ds []pipe.Decision) error {
 		}
 	case "csv":
 		w := csv.NewWriter(app.Out)
-		w.Write([]string{"id", "at", "runner", "ticket_system", "ticket_id", "subject", "label", "confidence", "predictions", "written", "outcome", "error", "dry_run"})
+		w.Write([]string{"id", "at", "runner", "ticket_system", "ticket_id", "subject", "label", "confidence", "predictions", "written", "outcome", "error", "dry_run",
+			"pipe", "model", "model_version", "top_k", "changes"})
 		for _, d := range ds {
 			label, conf := d.Label()
+			models := make([]string, len(d.Predictions))
+			versions := make([]string, len(d.Predictions))
+			topk := make([]string, len(d.Predictions))
+			for i, p := range d.Predictions {
+				models[i], versions[i] = p.Model, p.ModelVersion
+				ks := make([]string, len(p.TopK))
+				for j, k := range p.TopK {
+					ks[j] = fmt.Sprintf("%s %.0f%%", k.Label, 100*k.Confidence)
+				}
+				topk[i] = strings.Join(ks, "; ")
+			}
+			changes := make([]string, len(d.Changes))
+			for i, c := range d.Changes {
+				switch {
+				case c.Field == "tag":
+					changes[i] = "tag " + c.To
+				case c.From != "":
+					changes[i] = fmt.Sprintf("%s %s -> %s", c.Field, c.From, c.To)
+				default:
+					changes[i] = c.Field + " " + c.To
+				}
+			}
 			w.Write([]string{d.ID, d.At.Format(time.RFC3339), d.Runner, d.TicketSystem, d.TicketID, d.Subject, label,
-				strconv.FormatFloat(conf, 'f', 4, 64), predictionsText(d), strings.Join(d.Written, "; "), string(d.Outcome), d.Error, strconv.FormatBool(d.DryRun)})
+				strconv.FormatFloat(conf, 'f', 4, 64), predictionsText(d), strings.Join(d.Written, "; "), string(d.Outcome), d.Error, strconv.FormatBool(d.DryRun),
+				d.Pipe, joinSteps(models), joinSteps(versions), joinSteps(topk), strings.Join(changes, "; ")})
 		}
 		w.Flush()
 		return w.Error()
@@ -162,6 +214,17 @@ func writeDecisions(app *App, format string, ds []pipe.Decision) error {
 		tw.Flush()
 	}
 	return nil
+}
+
+// joinSteps joins one value per classify step with " / ", or is "" when
+// every value is.
+func joinSteps(vs []string) string {
+	for _, v := range vs {
+		if v != "" {
+			return strings.Join(vs, " / ")
+		}
+	}
+	return ""
 }
 
 func predictionsText(d pipe.Decision) string {
