@@ -157,3 +157,68 @@ func TestFindTicketsDynamicFieldsCustomRoute(t *testing.T) {
 		t.Errorf("got %v, want %v", ticketIDs(got), want)
 	}
 }
+
+// TestFindTicketsByIDAppliesFilters: with an id, the other criteria still
+// have to match (state by name, id or type; subject; owner; priority; queue).
+func TestFindTicketsByIDAppliesFilters(t *testing.T) {
+	ctx := context.Background()
+	srv := newFake(t, otobofake.Options{})
+	closed := srv.AddTicket(otobofake.Ticket{Title: "Printer jams again", Queue: "Inbox", State: "closed successful",
+		Priority: "4 high", Owner: otobofake.DefaultAgent})
+	c := newClient(t, srv, nil)
+	e := func(name string) *ticket.Entity { return &ticket.Entity{Name: name} }
+	for _, tc := range []struct {
+		name string
+		sc   ticket.SearchCriteria
+		hit  bool
+	}{
+		{"id only", ticket.SearchCriteria{}, true},
+		{"state name", ticket.SearchCriteria{State: e("new")}, false},
+		{"state name matches", ticket.SearchCriteria{State: e("Closed Successful")}, true},
+		{"state id", ticket.SearchCriteria{State: &ticket.Entity{ID: "1"}}, false},
+		{"state id matches", ticket.SearchCriteria{State: &ticket.Entity{ID: "2"}}, true},
+		{"state type open", ticket.SearchCriteria{State: e("type:Open")}, false},
+		{"state type closed", ticket.SearchCriteria{State: e("type:Closed")}, true},
+		{"subject", ticket.SearchCriteria{Subject: "invoice"}, false},
+		{"subject matches", ticket.SearchCriteria{Subject: "printer JAMS"}, true},
+		{"owner name", ticket.SearchCriteria{Owner: e("root@localhost")}, false},
+		{"owner name matches", ticket.SearchCriteria{Owner: e(otobofake.DefaultAgent)}, true},
+		{"owner id", ticket.SearchCriteria{Owner: &ticket.Entity{ID: "1"}}, false},
+		{"priority name", ticket.SearchCriteria{Priority: e("3 normal")}, false},
+		{"priority matches", ticket.SearchCriteria{Priority: e("4 high")}, true},
+		{"priority id", ticket.SearchCriteria{Priority: &ticket.Entity{ID: "3"}}, false},
+		{"priority id matches", ticket.SearchCriteria{Priority: &ticket.Entity{ID: "4"}}, true},
+		{"queue", ticket.SearchCriteria{Queue: e("Misc")}, false},
+	} {
+		tc.sc.ID = closed
+		ts, err := c.FindTickets(ctx, tc.sc)
+		if err != nil || (len(ts) == 1) != tc.hit || len(ts) > 1 {
+			t.Errorf("%s: %v, %v (want hit=%v)", tc.name, ticketIDs(ts), err, tc.hit)
+		}
+	}
+}
+
+// TestFindTicketsByPriority: priority is sent to TicketSearch (Priorities
+// or PriorityIDs) and filters.
+func TestFindTicketsByPriority(t *testing.T) {
+	ctx := context.Background()
+	srv := newFake(t, otobofake.Options{})
+	srv.AddTicket(otobofake.Ticket{Title: "normal", Queue: "Inbox"})
+	high := srv.AddTicket(otobofake.Ticket{Title: "high", Queue: "Inbox", Priority: "4 high"})
+	c := newClient(t, srv, nil)
+	for _, p := range []ticket.Entity{{Name: "4 high"}, {ID: "4"}} {
+		ts, err := c.FindTickets(ctx, ticket.SearchCriteria{Queue: &ticket.Entity{Name: "Inbox"}, Priority: &p})
+		if err != nil || !slices.Equal(ticketIDs(ts), []string{high}) {
+			t.Errorf("priority %+v: %v, %v", p, ticketIDs(ts), err)
+		}
+	}
+	var sent []map[string]any
+	for _, r := range srv.Requests() {
+		if r.Operation == "TicketSearch" {
+			sent = append(sent, r.Data)
+		}
+	}
+	if len(sent) != 2 || sent[0]["Priorities"] != "4 high" || sent[1]["PriorityIDs"] != "4" {
+		t.Errorf("TicketSearch data: %v", sent)
+	}
+}

@@ -144,6 +144,13 @@ func (c *Client) queryFor(sc ticket.SearchCriteria) (q Query, ownerName string) 
 			q.States = []string{e.Name}
 		}
 	}
+	if e := sc.Priority; e != nil {
+		if e.ID != "" {
+			q.PriorityIDs = []string{e.ID}
+		} else if e.Name != "" {
+			q.Priorities = []string{e.Name}
+		}
+	}
 	if e := sc.Owner; e != nil {
 		if e.ID != "" {
 			q.OwnerIDs = []string{e.ID}
@@ -219,14 +226,19 @@ func (c *Client) FindTickets(ctx context.Context, sc ticket.SearchCriteria) ([]t
 		return nil, err
 	}
 	if sc.ID != "" {
-		t, err := c.GetTicket(ctx, sc.ID)
+		// One ticket by id; the other criteria still have to match.
+		g, err := c.getTicket(ctx, "getting ticket "+sc.ID, sc.ID)
 		if errors.Is(err, ticket.ErrNotFound) {
 			return nil, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		return filterTickets([]ticket.Ticket{*t}, sc, ""), nil
+		t := g.toTicket(c.loc)
+		if !stateMatches(sc.State, t.State, g.StateType.String()) {
+			return nil, nil
+		}
+		return page(filterTickets([]ticket.Ticket{t}, sc), sc.Offset, sc.Limit), nil
 	}
 	q, ownerName := c.queryFor(sc)
 	ids, err := c.SearchTicketIDs(ctx, q)
@@ -241,7 +253,7 @@ func (c *Client) FindTickets(ctx context.Context, sc ticket.SearchCriteria) ([]t
 		return nil, err
 	}
 	if ownerName != "" {
-		ts = filterTickets(ts, sc, ownerName)
+		ts = filterTickets(ts, sc)
 		ts = page(ts, sc.Offset, sc.Limit)
 	}
 	return ts, nil
@@ -260,13 +272,20 @@ func page[T any](s []T, offset, limit int) []T {
 	return s
 }
 
-func filterTickets(ts []ticket.Ticket, sc ticket.SearchCriteria, ownerName string) []ticket.Ticket {
+// filterTickets applies sc on the client, where the GI did not: to a ticket
+// fetched by id, and to search results when the owner is given by name. A
+// state type ("type:Open") is not checked here (see stateMatches).
+func filterTickets(ts []ticket.Ticket, sc ticket.SearchCriteria) []ticket.Ticket {
+	entity := func(want *ticket.Entity, have ticket.Entity) bool {
+		return want == nil || want.IsZero() || want.Matches(have)
+	}
 	out := ts[:0]
 	for _, t := range ts {
-		if ownerName != "" && !strings.EqualFold(t.Owner.Name, ownerName) {
+		if !entity(sc.Queue, t.Queue) || !entity(sc.Owner, t.Owner) || !entity(sc.Priority, t.Priority) ||
+			!stateMatches(sc.State, t.State, "") {
 			continue
 		}
-		if sc.Queue != nil && !sc.Queue.IsZero() && !sc.Queue.Matches(t.Queue) {
+		if sc.Subject != "" && !strings.Contains(strings.ToLower(t.Subject), strings.ToLower(sc.Subject)) {
 			continue
 		}
 		if !inWindow(t.CreatedAt, sc.CreatedSince, sc.CreatedBefore) || !inWindow(t.UpdatedAt, sc.UpdatedSince, sc.UpdatedBefore) {
@@ -278,6 +297,32 @@ func filterTickets(ts []ticket.Ticket, sc ticket.SearchCriteria, ownerName strin
 		out = append(out, t)
 	}
 	return out
+}
+
+// stateMatches reports whether a ticket's state satisfies want: by id or
+// name, or by state type for "type:X" (Open: new, open and pending states;
+// Closed: closed, removed and merged, as TicketSearch's StateType). An
+// unknown stateType ("") accepts any type.
+func stateMatches(want *ticket.Entity, have ticket.Entity, stateType string) bool {
+	if want == nil || want.IsZero() {
+		return true
+	}
+	if want.ID == "" {
+		if typ, ok := strings.CutPrefix(strings.ToLower(want.Name), "type:"); ok {
+			typ = strings.TrimSpace(typ)
+			st := strings.ToLower(stateType)
+			switch {
+			case st == "":
+				return true
+			case typ == "open":
+				return st == "new" || st == "open" || strings.HasPrefix(st, "pending")
+			case typ == "closed":
+				return st == "closed" || st == "removed" || st == "merged"
+			}
+			return typ == st
+		}
+	}
+	return want.Matches(have)
 }
 
 func inWindow(at, since, before time.Time) bool {
@@ -455,6 +500,19 @@ func (c *Client) GetTicket(ctx context.Context, id string) (*ticket.Ticket, erro
 	if !validID(id) {
 		return nil, notFound(op, id, nil)
 	}
+	g, err := c.getTicket(ctx, op, id)
+	if err != nil {
+		return nil, err
+	}
+	t := g.toTicket(c.loc)
+	return &t, nil
+}
+
+// getTicket runs TicketGet for one valid id and returns the GI's ticket.
+func (c *Client) getTicket(ctx context.Context, op, id string) (*giTicket, error) {
+	if !validID(id) {
+		return nil, notFound(op, id, nil)
+	}
 	var r ticketGetReply
 	err := c.Call(ctx, op, OpTicketGet, c.getData([]string{id}), &r)
 	if noAccessToTicket(err) {
@@ -465,8 +523,7 @@ func (c *Client) GetTicket(ctx context.Context, id string) (*ticket.Ticket, erro
 	}
 	for i := range r.Ticket {
 		if r.Ticket[i].TicketID.String() == id {
-			t := r.Ticket[i].toTicket(c.loc)
-			return &t, nil
+			return &r.Ticket[i], nil
 		}
 	}
 	return nil, notFound(op, id, nil)
