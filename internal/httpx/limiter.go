@@ -14,6 +14,13 @@ const headroom = 0.95
 
 // limiter is a token bucket for one host, plus a pause (Retry-After, or
 // X-RateLimit-Remaining: 0) that holds every request to the host.
+//
+// A token is one credit of the server's budget. Most requests cost one;
+// a server that charges more for some (Freshdesk: include=...) says so in
+// X-RateLimit-Used-CurrentRequest, and the response takes the extra
+// tokens (the bucket goes into debt, which delays the next requests). The
+// cost is known only from the response, so requests in flight can hold
+// up to their extra cost more than the bucket has counted.
 type limiter struct {
 	mu     sync.Mutex
 	rate   float64 // tokens per second; 0: unlimited
@@ -98,13 +105,15 @@ func (c *Client) wait(ctx context.Context, l *limiter) (time.Duration, error) {
 	return c.now().Sub(start), nil
 }
 
-// learn reads X-RateLimit-Total and X-RateLimit-Remaining.
+// learn reads X-RateLimit-Total, X-RateLimit-Remaining and
+// X-RateLimit-Used-CurrentRequest.
 func (c *Client) learn(l *limiter, r *Response) {
 	total, okT := headerInt(r.Header, "X-RateLimit-Total")
 	if !okT {
 		total, okT = headerInt(r.Header, "X-RateLimit-Limit")
 	}
 	remaining, okR := headerInt(r.Header, "X-RateLimit-Remaining")
+	used, okU := headerInt(r.Header, "X-RateLimit-Used-CurrentRequest")
 	window := c.opts.RateWindow.Seconds()
 	l.mu.Lock()
 	if c.opts.LearnRateLimit && okT && total > 0 {
@@ -114,6 +123,12 @@ func (c *Client) learn(l *limiter, r *Response) {
 		if cfg := c.opts.RatePerMinute / window; cfg > 0 && cfg < learned {
 			l.rate = cfg
 		}
+	}
+	if okU && used > 1 && l.rate > 0 {
+		// The request took one token; take the rest of what it cost. At
+		// most one window's budget: a bogus header must not hold the
+		// host for longer than that.
+		l.tokens -= min(float64(used-1), max(l.rate*window, l.burst))
 	}
 	l.mu.Unlock()
 	if okR && remaining <= 0 && r.Status < 400 {
