@@ -16,7 +16,7 @@ import (
 type ForEachParams struct {
 	Tickets       []ticket.Ticket `yaml:"tickets" otai:"required" desc:"The tickets to work on, usually '{{ pipes.<fetch id>.tickets }}'."`
 	Concurrency   int             `yaml:"concurrency" default:"4" desc:"How many tickets are worked on at once."`
-	SkipProcessed bool            `yaml:"skip_processed" default:"true" desc:"Skip tickets this runner already finished that have not changed since."`
+	SkipProcessed bool            `yaml:"skip_processed" default:"true" desc:"Skip tickets this runner already finished that have not changed since. A dry run keeps its own record: it skips what earlier dry runs recorded, and never makes a real run skip a ticket."`
 	ClaimTTL      time.Duration   `yaml:"claim_ttl" default:"5m" desc:"How long a ticket stays leased to the otai process working on it; replicas sharing a state store skip it meanwhile, and take it over this long after a process died (at once when the dead process ran on the same machine). Renewed while the ticket is worked on."`
 	Resume        bool            `yaml:"resume" default:"true" desc:"Also work on tickets this runner started and did not finish (otai was killed, or a step failed), read back from ticket_system, even when they no longer match the fetch: a move out of the fetched queue must not cost a ticket its note."`
 	TicketSystem  string          `yaml:"ticket_system" desc:"Id of the ticket system unfinished tickets are read back from (resume); may be left out when only one is configured."`
@@ -103,13 +103,29 @@ func markKey(rc *pipe.Context, pipeID, ticketID string) string {
 	return rc.Runner + "/" + pipeID + "/" + ticketID
 }
 
+// dryRunKeyPrefix sets a dry run's processed marks (and leases) apart from
+// a real run's: a shadow run skips the tickets it already recorded and
+// that have not changed since, as a real run does, without making a real
+// run of the same runner skip them. (Journal prefixes, runner/pipe/,
+// never match them.)
+const dryRunKeyPrefix = "dry-run:"
+
+// itemKey is the key of a ticket's processed mark, journal entry and
+// lease in rc's run.
+func itemKey(rc *pipe.Context, pipeID, ticketID string) string {
+	if rc.DryRun {
+		return dryRunKeyPrefix + markKey(rc, pipeID, ticketID)
+	}
+	return markKey(rc, pipeID, ticketID)
+}
+
 // notClaimed is the message of a ticket another replica is working on.
 const notClaimed = "being worked on by another otai instance"
 
 func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*pipe.Step, t *ticket.Ticket, skipProcessed bool, claimTTL time.Duration) pipe.ItemResult {
 	it := pipe.ItemResult{TicketID: t.ID, Number: t.Number, Subject: t.Subject, Queue: t.Queue.String(), Priority: t.Priority.String()}
 	rc := parent.Child(t)
-	key := markKey(parent, pipeID, t.ID)
+	key := itemKey(parent, pipeID, t.ID)
 	if rc.Claims != nil {
 		// The lease comes first and the processed mark is read after it:
 		// two replicas that fetched the same ticket cannot both find it
@@ -166,10 +182,10 @@ func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*
 	// second decision says nothing more was written), never finished
 	// without a decision.
 	record(ctx, rc, pipeID, it)
-	if rc.Marks != nil && !rc.DryRun {
+	if rc.Marks != nil { // in a dry run under its own key (itemKey)
 		if err := rc.Marks.MarkProcessed(ctx, key, time.Now()); err != nil {
 			rc.Log().Warn("could not record ticket as processed; it may be worked on again", "error", err)
-		} else if j, ok := rc.Marks.(Journal); ok {
+		} else if j, ok := rc.Marks.(Journal); ok && !rc.DryRun {
 			// Killed before this, the next run finds the ticket processed
 			// and unchanged, and forgets it then (resume).
 			if err := j.Forget(ctx, key); err != nil {

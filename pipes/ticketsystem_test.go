@@ -1,11 +1,13 @@
 package pipes_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/otai-dev/otai/config"
 	"github.com/otai-dev/otai/internal/testsys"
@@ -266,27 +268,56 @@ func TestDryRunWritesNothing(t *testing.T) {
 			eng := build(t, triageYAML(2, steps, tc.runnerExtra), orchestrator.Options{DryRun: tc.opts, Marks: marks})
 			d := desk(t, eng, "desk")
 			d.Add(inbox()...)
-			for run := 1; run <= 2; run++ {
-				res := runOne(t, eng)
-				if !res.DryRun || res.Status != pipe.StatusSucceeded {
-					t.Fatalf("run %d: dry run %v, status %s\n%s", run, res.DryRun, res.Status, dump(res))
+			res := runOne(t, eng)
+			if !res.DryRun || res.Status != pipe.StatusSucceeded {
+				t.Fatalf("dry run %v, status %s\n%s", res.DryRun, res.Status, dump(res))
+			}
+			byID, _ := items(t, res, "each")
+			for id, it := range byID {
+				if it.Status != pipe.StatusSucceeded {
+					t.Errorf("ticket %s: %s %q", id, it.Status, it.Message)
 				}
-				byID, _ := items(t, res, "each")
-				// Not marked either: the next run reports the same again.
-				for id, it := range byID {
-					if it.Status != pipe.StatusSucceeded {
-						t.Errorf("run %d, ticket %s: %s %q", run, id, it.Status, it.Message)
-					}
+			}
+			for _, c := range []struct{ ticket, step, action string }{
+				{"1", "move", "would set queue Inbox -> Billing"},
+				{"1", "note", "would note"},
+				{"1", "create", `would create "follow-up for 1"`},
+				{"3", "move", "no change"},
+			} {
+				if a := stepOf(t, byID[c.ticket].Steps, c.step).Action; a != c.action {
+					t.Errorf("ticket %s, %s: action %q, want %q", c.ticket, c.step, a, c.action)
 				}
-				for _, c := range []struct{ ticket, step, action string }{
-					{"1", "move", "would set queue Inbox -> Billing"},
-					{"1", "note", "would note"},
-					{"1", "create", `would create "follow-up for 1"`},
-					{"3", "move", "no change"},
-				} {
-					if a := stepOf(t, byID[c.ticket].Steps, c.step).Action; a != c.action {
-						t.Errorf("run %d, ticket %s, %s: action %q, want %q", run, c.ticket, c.step, a, c.action)
-					}
+			}
+			// Marked under the dry run's own key: the next dry run skips
+			// the unchanged tickets (without it, every cycle of a shadow
+			// runner recorded every ticket again); a changed one is worked
+			// on again.
+			d.Touch("2", time.Now().Add(time.Second))
+			res = runOne(t, eng)
+			byID, _ = items(t, res, "each")
+			for id, it := range byID {
+				want := pipe.StatusSkipped
+				if id == "2" {
+					want = pipe.StatusSucceeded
+				}
+				if it.Status != want {
+					t.Errorf("second dry run, ticket %s: %s %q, want %s", id, it.Status, it.Message, want)
+				}
+			}
+			ctx := context.Background()
+			if _, ok, err := marks.Processed(ctx, "triage/each/1"); ok || err != nil {
+				t.Errorf("a dry run wrote a real run's processed mark (%v)", err)
+			}
+			if _, ok, err := marks.Processed(ctx, "dry-run:triage/each/1"); !ok || err != nil {
+				t.Errorf("a dry run wrote no processed mark of its own (%v)", err)
+			}
+			// A real run on the same state store is not affected by them.
+			live := build(t, triageYAML(2, steps, ""), orchestrator.Options{Marks: marks})
+			desk(t, live, "desk").Add(inbox()...)
+			byID, _ = items(t, runOne(t, live), "each")
+			for id, it := range byID {
+				if it.Status != pipe.StatusSucceeded {
+					t.Errorf("real run after dry runs, ticket %s: %s %q", id, it.Status, it.Message)
 				}
 			}
 			for _, op := range []testsys.Op{testsys.OpUpdate, testsys.OpAddNote, testsys.OpCreate} {
