@@ -52,7 +52,9 @@ run, planned) as "queue Inbox -> Billing; priority normal -> high" (tags as
 --shadow-report compares the dry-run (shadow) decisions with what agents did
 since: it reads each ticket from the help desk of --config and counts, per
 field, how often the agents put the ticket where otai would have (agreed),
-somewhere else (otherwise), or have not touched it yet.`,
+somewhere else (otherwise), or have not touched it yet. Per ticket it judges
+the oldest dry-run decision with a planned change (within --since), the one
+made before agents acted on the ticket.`,
 			Example: `  otai decisions --since 24h
   otai decisions --outcome failed --format jsonl > failed.jsonl
   otai decisions --runner triage-inbox --since 7d --format csv > week.csv
@@ -241,8 +243,12 @@ func predictionsText(d pipe.Decision) string {
 // shadowStat counts, for one field, how the shadow decisions fared.
 type shadowStat struct{ planned, agreed, otherwise, untouched, missing int }
 
-// shadowReport reads each ticket of the newest dry-run decision per ticket
-// and compares what otai would have set with what the ticket has now.
+// shadowReport reads each ticket of the oldest dry-run decision with
+// changes per ticket and compares what otai would have set with what the
+// ticket has now. The oldest, not the newest: once an agent moves a
+// ticket, a later shadow run plans a move from the agent's value, and
+// judged by that decision the agent's disagreement would look like a
+// ticket nobody has handled yet.
 func (app *App) shadowReport(cmd *cobra.Command, cf *configFlags, ds []pipe.Decision) error {
 	file, err := app.load(cf)
 	if err != nil {
@@ -257,7 +263,8 @@ func (app *App) shadowReport(cmd *cobra.Command, cf *configFlags, ds []pipe.Deci
 	var fields []string
 	seen := map[string]bool{}
 	tickets := 0
-	for _, d := range ds { // newest first: the first per ticket counts
+	for i := len(ds) - 1; i >= 0; i-- { // ds is newest first: the oldest per ticket counts
+		d := ds[i]
 		key := d.TicketSystem + "\x00" + d.TicketID
 		if seen[key] || len(d.Changes) == 0 {
 			continue

@@ -12,6 +12,8 @@ import (
 	"github.com/otai-dev/otai/classify"
 	"github.com/otai-dev/otai/pipe"
 	"github.com/otai-dev/otai/state"
+	"github.com/otai-dev/otai/ticket"
+	"github.com/otai-dev/otai/ticketsystem/local"
 )
 
 // recordDecisions writes n decisions (tickets 0..n-1, a minute apart)
@@ -92,5 +94,69 @@ func TestDecisionsExportIsComplete(t *testing.T) {
 		if got[col] != want {
 			t.Errorf("csv column %s = %q, want %q (header %v)", col, got[col], want, rows[0])
 		}
+	}
+}
+
+// TestShadowReportJudgesTheFirstShadowDecision: after an agent moved a
+// ticket elsewhere, a later shadow run plans a move from the agent's
+// queue; the report must still count the agent's disagreement with the
+// first shadow decision, not call the ticket not yet handled.
+func TestShadowReportJudgesTheFirstShadowDecision(t *testing.T) {
+	dir := demoDir(t)
+	if code, out, errs := otai(t, "run", "--once", "--dry-run", "--data-dir", dir); code != ExitOK {
+		t.Fatalf("dry run: exit %d\n%s\n%s", code, out, errs)
+	}
+	ctx := context.Background()
+	sdb, err := state.Open(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	yes := true
+	ds, err := sdb.Decisions(ctx, state.Filter{DryRun: &yes, Limit: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first *pipe.Decision
+	var move pipe.Change
+	for i := range ds {
+		for _, c := range ds[i].Changes {
+			if c.Field == "queue" && c.From != "" {
+				first, move = &ds[i], c
+			}
+		}
+	}
+	if first == nil {
+		t.Fatalf("the demo's dry run planned no queue move: %+v", ds)
+	}
+	other := "Sales"
+	if move.To == "Sales" {
+		other = "Billing"
+	}
+	st, err := local.Open(ctx, filepath.Join(dir, "tickets.db"), local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.UpdateTicket(ctx, first.TicketID, ticket.Update{Queue: &ticket.Entity{Name: other}})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The next shadow run, after the agent: it would move the ticket back.
+	later := *first
+	later.At = first.At.Add(time.Minute)
+	later.ID = pipe.NewDecisionID(later.At)
+	later.Changes = []pipe.Change{{Field: "queue", From: other, To: move.To}}
+	if err := sdb.RecordDecision(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errs := otai(t, "decisions", "--shadow-report", "--data-dir", dir, "--ticket", first.TicketID)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	// planned 1, agreed 0, otherwise 1, not yet handled 0, gone 0
+	if want := "queue 1 0 1 0 0 0% of 1 handled"; !strings.Contains(strings.Join(strings.Fields(out), " "), want) {
+		t.Errorf("report lacks %q:\n%s", want, out)
 	}
 }
