@@ -31,6 +31,7 @@ type RunView struct {
 	Status       string       `json:"status"`
 	DryRun       bool         `json:"dry_run"`
 	Counts       Counts       `json:"counts"`
+	HTTPRetries  int          `json:"http_retries"` // HTTP requests the services sent again (429, 5xx, timeouts)
 	Failures     []string     `json:"failures"`
 	MoreFailures int          `json:"more_failures,omitempty"`
 	Tickets      []TicketView `json:"tickets"`
@@ -98,8 +99,8 @@ func View(r orchestrator.RunResult) RunView {
 	v := RunView{
 		Runner: text(r.Runner, textLen), Started: r.Started, Finished: r.Started.Add(r.Duration),
 		DurationMS: r.Duration.Milliseconds(), Status: text(string(r.Status), 20), DryRun: r.DryRun,
-		Counts:   Counts{Succeeded: c[pipe.StatusSucceeded], Skipped: c[pipe.StatusSkipped], Failed: c[pipe.StatusFailed]},
-		Failures: []string{}, Tickets: []TicketView{},
+		Counts:      Counts{Succeeded: c[pipe.StatusSucceeded], Skipped: c[pipe.StatusSkipped], Failed: c[pipe.StatusFailed]},
+		HTTPRetries: r.HTTPRetries, Failures: []string{}, Tickets: []TicketView{},
 	}
 	for _, f := range r.Failures() {
 		if len(v.Failures) == maxFailures {

@@ -66,6 +66,7 @@ func sampleRun(runner string, started time.Time) orchestrator.RunResult {
 			}},
 	}
 	return orchestrator.RunResult{Runner: runner, Started: started, Duration: 1234 * time.Millisecond, Status: pipe.StatusFailed,
+		HTTPRetries: 7,
 		Steps: []pipe.Result{
 			{Pipe: "fetch", Status: pipe.StatusSucceeded, Action: "fetched 3 tickets",
 				Data: map[string]any{"tickets": []string{"BODY-SHOULD-NOT-BE-KEPT"}}},
@@ -275,7 +276,10 @@ func TestAPIRuns(t *testing.T) {
 		t.Fatalf("runs: want the newest 3, newest first; got %d, seqs %v", len(st.Runs), seqs(st.Runs))
 	}
 	r := st.Runs[0]
-	if r.Runner != "triage-inbox" || r.Status != "failed" || r.DurationMS != 1234 ||
+	if runs, _ := raw["runs"].([]any); len(runs) == 0 || runs[0].(map[string]any)["http_retries"] != 7.0 {
+		t.Errorf("/api/runs lacks the run's HTTP retries (http_retries: 7):\n%s", body)
+	}
+	if r.Runner != "triage-inbox" || r.Status != "failed" || r.DurationMS != 1234 || r.HTTPRetries != 7 ||
 		r.Counts != (server.Counts{Succeeded: 1, Skipped: 1, Failed: 1}) || !r.Finished.Equal(r.Started.Add(1234*time.Millisecond)) {
 		t.Errorf("run: %+v", r)
 	}

@@ -182,7 +182,7 @@ func printResults(w io.Writer, format string, rs []orchestrator.RunResult) {
 // jsonResult adds the failures, which Result keeps as errors, to the output.
 func jsonResult(r orchestrator.RunResult) map[string]any {
 	return map[string]any{"runner": r.Runner, "started": r.Started, "duration_ms": r.Duration.Milliseconds(),
-		"status": r.Status, "dry_run": r.DryRun, "counts": r.Counts(), "failures": r.Failures(), "steps": r.Steps}
+		"status": r.Status, "dry_run": r.DryRun, "counts": r.Counts(), "http_retries": r.HTTPRetries, "failures": r.Failures(), "steps": r.Steps}
 }
 
 // printSummary writes a table of what happened to each ticket.

@@ -1,0 +1,25 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/otai-dev/otai/orchestrator"
+	"github.com/otai-dev/otai/pipe"
+)
+
+// TestRunJSONHasHTTPRetries: `otai run --output json` reports the run's
+// HTTP retries, as /api/runs and the run's log line do.
+func TestRunJSONHasHTTPRetries(t *testing.T) {
+	var b strings.Builder
+	printResults(&b, "json", []orchestrator.RunResult{{Runner: "triage", Started: time.Now(), Status: pipe.StatusSucceeded, HTTPRetries: 5}})
+	var got map[string]any
+	if err := json.Unmarshal([]byte(b.String()), &got); err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	if n, ok := got["http_retries"].(float64); !ok || n != 5 {
+		t.Errorf("http_retries = %v (%T), want 5:\n%s", got["http_retries"], got["http_retries"], b.String())
+	}
+}
