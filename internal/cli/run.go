@@ -58,6 +58,9 @@ succeeded or was skipped, 1 if any ticket failed.`,
 				if output != "table" && output != "json" {
 					return usageError("--output %q: want table or json", output)
 				}
+				if grace < 0 {
+					return usageError("--grace %s: want 0 (stop at once) or a positive duration such as 30s", grace)
+				}
 				file, err := app.load(&cf)
 				if err != nil {
 					return err
@@ -136,7 +139,7 @@ succeeded or was skipped, 1 if any ticket failed.`,
 		cmd.Flags().BoolVar(&once, "once", false, "run every runner once, then exit (exit 1 if any ticket failed)")
 		cmd.Flags().BoolVar(&dryRun, "dry-run", false, "decide and report, but write nothing to any help desk")
 		cmd.Flags().StringVarP(&output, "output", "o", "table", "result format on stdout: table or json")
-		cmd.Flags().DurationVar(&grace, "grace", 30*time.Second, "on shutdown, how long tickets in flight may take to finish")
+		cmd.Flags().DurationVar(&grace, "grace", 30*time.Second, "on shutdown, how long tickets in flight may take to finish (0: cancel them at once; negative is an error)")
 		cmd.Flags().StringSliceVar(&runners, "runner", nil, "run only these runners (repeatable)")
 		serve.add(cmd) // --listen (serve_flags.go)
 		return cmd

@@ -23,3 +23,12 @@ func TestRunJSONHasHTTPRetries(t *testing.T) {
 		t.Errorf("http_retries = %v (%T), want 5:\n%s", got["http_retries"], got["http_retries"], b.String())
 	}
 }
+
+// TestRunRejectsNegativeGrace: --grace -1s is a usage error, before
+// anything is loaded or run.
+func TestRunRejectsNegativeGrace(t *testing.T) {
+	code, _, errs := otai(t, "run", "--once", "--grace", "-1s", "--data-dir", t.TempDir())
+	if code != ExitUsage || !strings.Contains(errs, "--grace -1s") {
+		t.Errorf("--grace -1s: exit %d, want %d\n%s", code, ExitUsage, errs)
+	}
+}
