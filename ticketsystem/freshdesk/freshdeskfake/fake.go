@@ -4,8 +4,11 @@
 // per_page cap of 100, the quoted search query language with 30 results per
 // page and at most 10 pages, {description, errors[]} validation errors,
 // {code, message} 401s, empty 404s, and a per-"minute" rate limit with 429,
-// Retry-After and X-RateLimit-* headers. The minute can be shortened
-// (Options.Window) to scale the clock for benchmarks.
+// Retry-After and X-RateLimit-* headers. The limit counts credits: a
+// request costs one, plus extra credits for each include= value (see
+// Options.ListIncludeCredits), reported in X-RateLimit-Used-CurrentRequest.
+// The minute can be shortened (Options.Window) to scale the clock for
+// benchmarks.
 package freshdeskfake
 
 import (
@@ -73,8 +76,12 @@ type Agent struct {
 // Options configure the fake.
 type Options struct {
 	APIKey string // required user name of Basic auth
-	// RateLimit is calls per Window (0: unlimited). 429 responses do not
-	// count; every other response does, failed or not.
+	// RateLimit is credits per Window (0: unlimited). 429 responses do not
+	// count; every other response does, failed or not. A request is served
+	// while the window has a credit left and is charged its whole cost, so
+	// the last one may overdraw the window by its extra credits (how
+	// Freshdesk treats a request costing more than what remains is not
+	// documented).
 	RateLimit int
 	Window    time.Duration // default time.Minute
 	Groups    []Group       // default Inbox 1, Billing 2, IT 3
@@ -85,6 +92,14 @@ type Options struct {
 	// as when otai reaches Freshdesk through a proxy: the links then
 	// point at https://<domain>.freshdesk.com, not at the proxy.
 	PublicHost string
+
+	// ListIncludeCredits and ViewIncludeCredits are the extra credits each
+	// include= value costs on GET /tickets (default 2) and on
+	// GET /tickets/{id} (default 1); -1 charges nothing extra. The
+	// project's API notes say only that includes cost extra; the defaults
+	// follow Freshdesk's API reference (List: "each include consumes an
+	// additional 2 credits"; View: one per include), not checked live.
+	ListIncludeCredits, ViewIncludeCredits int
 }
 
 // Stats count what the fake saw.
@@ -92,6 +107,8 @@ type Stats struct {
 	Requests    int            // all requests, 429s included
 	RateLimited int            // 429 responses sent
 	MaxInWindow int            // most non-429 responses within one window
+	Credits     int            // credits charged (non-429 responses)
+	MaxCredits  int            // most credits charged within one window
 	ByRoute     map[string]int // "PUT /tickets/{id}" -> count
 }
 
@@ -107,7 +124,8 @@ type Server struct {
 	nextConv  int64
 	start     time.Time
 	window    int64
-	inWindow  int
+	inWindow  int // responses in the current window
+	credits   int // credits charged in the current window
 	stats     Stats
 	fail429   int
 	failAfter int
@@ -154,6 +172,12 @@ func New(o Options) *Server {
 	}
 	if o.Types == nil {
 		o.Types = []string{"Question", "Incident", "Problem", "Feature Request"}
+	}
+	if o.ListIncludeCredits == 0 {
+		o.ListIncludeCredits = 2
+	}
+	if o.ViewIncludeCredits == 0 {
+		o.ViewIncludeCredits = 1
 	}
 	s := &Server{o: o, tickets: map[int64]*Ticket{}, contacts: map[string]int64{}, nextID: 1, nextConv: 1,
 		start: o.Now(), stats: Stats{ByRoute: map[string]int{}}}
@@ -268,14 +292,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	now := s.o.Now()
 	win := int64(now.Sub(s.start) / s.o.Window)
 	if win != s.window {
-		s.window, s.inWindow = win, 0
+		s.window, s.inWindow, s.credits = win, 0, 0
 	}
 	h := w.Header()
+	cost := s.cost(r)
 	if s.o.RateLimit > 0 {
 		h.Set("X-RateLimit-Total", strconv.Itoa(s.o.RateLimit))
-		h.Set("X-RateLimit-Used-CurrentRequest", "1")
 	}
-	if s.fail429 > 0 || (s.o.RateLimit > 0 && s.inWindow >= s.o.RateLimit) {
+	if s.fail429 > 0 || (s.o.RateLimit > 0 && s.credits >= s.o.RateLimit) {
 		if s.fail429 > 0 {
 			s.fail429--
 		}
@@ -283,14 +307,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		secs := int(math.Ceil(end.Sub(now).Seconds()))
 		h.Set("Retry-After", strconv.Itoa(max(secs, 1)))
 		h.Set("X-RateLimit-Remaining", "0")
+		if s.o.RateLimit > 0 {
+			h.Set("X-RateLimit-Used-CurrentRequest", "0") // 429s are not charged
+		}
 		s.stats.RateLimited++
 		writeJSON(w, 429, map[string]string{"code": "rate_limit_exceeded", "message": "You have exceeded the limit of requests per minute"})
 		return
 	}
 	s.inWindow++
+	s.credits += cost
+	s.stats.Credits += cost
 	s.stats.MaxInWindow = max(s.stats.MaxInWindow, s.inWindow)
+	s.stats.MaxCredits = max(s.stats.MaxCredits, s.credits)
 	if s.o.RateLimit > 0 {
-		h.Set("X-RateLimit-Remaining", strconv.Itoa(s.o.RateLimit-s.inWindow))
+		h.Set("X-RateLimit-Remaining", strconv.Itoa(max(s.o.RateLimit-s.credits, 0)))
+		h.Set("X-RateLimit-Used-CurrentRequest", strconv.Itoa(cost))
 	}
 	h.Set("X-Request-Id", fmt.Sprintf("fake-%d", s.stats.Requests))
 
@@ -327,6 +358,28 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, status, body)
+}
+
+// cost is the credits a request is charged: one, plus the extra credits
+// of each include= value on the ticket list and on a ticket.
+func (s *Server) cost(r *http.Request) int {
+	if r.Method != http.MethodGet {
+		return 1
+	}
+	per := 0
+	switch {
+	case r.URL.Path == "/api/v2/tickets":
+		per = s.o.ListIncludeCredits
+	case reTicket.MatchString(r.URL.Path):
+		per = s.o.ViewIncludeCredits
+	}
+	n := 0
+	for _, v := range strings.Split(r.URL.Query().Get("include"), ",") {
+		if strings.TrimSpace(v) != "" {
+			n++
+		}
+	}
+	return 1 + n*max(per, 0)
 }
 
 func basicAuth(r *http.Request) (string, string, bool) {
