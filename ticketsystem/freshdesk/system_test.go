@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -329,6 +330,43 @@ func TestErrorsMapped(t *testing.T) {
 				t.Errorf("RetryAfter not set: %#v", te)
 			}
 		})
+	}
+}
+
+// TestForbiddenMapped: a 403 {code: access_denied, message} is
+// ticket.ErrForbidden with Freshdesk's code and message, and is not
+// retried.
+func TestForbiddenMapped(t *testing.T) {
+	fake := newFake(freshdeskfake.Options{})
+	defer fake.Close()
+	seed(fake, 1)
+	fake.Use(freshdeskfake.Deny(func(r *http.Request) bool {
+		return r.Method == http.MethodPut || r.URL.Path == "/api/v2/tickets/1/notes"
+	}))
+	ctx := context.Background()
+	sys, _ := newSystem(t, fake, nil)
+	for name, call := range map[string]func() error{
+		"update": func() error { return sys.UpdateTicket(ctx, "1", ticket.Update{Priority: &ticket.Entity{Name: "High"}}) },
+		"note":   func() error { _, err := sys.AddNote(ctx, "1", ticket.Note{Body: "x"}); return err },
+	} {
+		t.Run(name, func(t *testing.T) {
+			before := fake.Stats().Requests
+			err := call()
+			var te *ticket.Error
+			if !errors.Is(err, ticket.ErrForbidden) || !errors.As(err, &te) {
+				t.Fatalf("err = %v (%#v), want ErrForbidden", err, err)
+			}
+			if te.Status != http.StatusForbidden || te.Code != "access_denied" || te.Message != freshdeskfake.AccessDeniedMessage ||
+				!strings.Contains(err.Error(), freshdeskfake.AccessDeniedMessage) {
+				t.Errorf("error %q: status %d, code %q, message %q", err, te.Status, te.Code, te.Message)
+			}
+			if n := fake.Stats().Requests - before; n != 1 {
+				t.Errorf("%d requests, want 1 (a 403 is not retried)", n)
+			}
+		})
+	}
+	if _, err := sys.GetTicket(ctx, "1"); err != nil {
+		t.Errorf("reads are allowed: %v", err)
 	}
 }
 

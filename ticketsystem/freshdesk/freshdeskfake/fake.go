@@ -156,6 +156,24 @@ func (s *Server) Use(h Hook) {
 	s.mu.Unlock()
 }
 
+// AccessDeniedMessage is the message of the fake's 403 body.
+const AccessDeniedMessage = "You are not authorized to perform this action."
+
+// Deny returns a hook that answers the requests match selects with 403
+// {"code": "access_denied", "message": AccessDeniedMessage}, as Freshdesk
+// does when the agent lacks the rights, the plan lacks the feature, or the
+// account is locked out:
+//
+//	fake.Use(freshdeskfake.Deny(func(r *http.Request) bool { return r.Method == http.MethodPut }))
+func Deny(match func(r *http.Request) bool) Hook {
+	return func(r *http.Request) (int, any) {
+		if match(r) {
+			return http.StatusForbidden, map[string]string{"code": "access_denied", "message": AccessDeniedMessage}
+		}
+		return 0, nil
+	}
+}
+
 // New starts a fake.
 func New(o Options) *Server {
 	if o.Window <= 0 {
