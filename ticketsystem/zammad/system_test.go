@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,9 +107,22 @@ func TestEndToEndTriage(t *testing.T) {
 	}
 }
 
+// TestFindTicketsShapesAndPaging runs against both kinds of server: with
+// OldSearchShape (Zammad <= 6.4) a search without expand would answer
+// {tickets, tickets_count, assets}, but the adapter always sends
+// expand=true, which answers an array of tickets with names on every
+// version (the API notes, 3.5). That the old shape decodes is
+// TestOldSearchShapeFromTheFake's job.
 func TestFindTicketsShapesAndPaging(t *testing.T) {
 	for _, old := range []bool{false, true} {
 		fake := zammadfake.New(zammadfake.Options{Token: token, OldSearchShape: old})
+		var noExpand atomic.Int32
+		fake.Use(func(r *http.Request) (int, string) {
+			if r.URL.Path == "/api/v1/tickets/search" && r.URL.Query().Get("expand") != "true" {
+				noExpand.Add(1)
+			}
+			return 0, ""
+		})
 		seed(fake, 12)
 		sys, _ := newSystem(t, fake, nil)
 		ctx := context.Background()
@@ -124,6 +139,9 @@ func TestFindTicketsShapesAndPaging(t *testing.T) {
 		}
 		if ts, err := sys.FindTickets(ctx, ticket.SearchCriteria{ID: "99"}); err != nil || len(ts) != 0 {
 			t.Fatalf("missing id: %v %+v", err, ts)
+		}
+		if n := noExpand.Load(); n != 0 || fake.Requests()["GET /api/v1/tickets/search"] == 0 {
+			t.Errorf("old=%v: %d searches without expand=true, %d searches", old, n, fake.Requests()["GET /api/v1/tickets/search"])
 		}
 		fake.Close()
 	}
