@@ -44,9 +44,10 @@ const (
 	faultConc      = 16                     // tickets worked on at once
 )
 
-// faultsConfig is the run's config. moveFirst puts the move before the
-// note (fetch -> classify -> update -> note, as in the README); by default
-// the note comes first, see below.
+// faultsConfig is the run's config. moveFirst (the default, see
+// OTAI_FAULTS_ORDER above) puts the move before the note (fetch ->
+// classify -> update -> note, as in the README and the issue); without it
+// the note comes first, as the config text below is written.
 func faultsConfig(baseURL string, moveFirst bool) string {
 	y := fmt.Sprintf(`
 services:
@@ -77,9 +78,10 @@ pipes:
       - id: classify
         use: base:ClassifyPipe
         params: { classifier: rules }
-      # The note comes before the move: a ticket that fails after its move
-      # has left the inbox and is not fetched again to get its note (see
-      # docs/reliability-faults.md).
+      # Written note first; faultsConfig swaps note and move unless
+      # OTAI_FAULTS_ORDER=note-move. Either order is safe: a ticket whose
+      # move succeeded and whose note failed has left the inbox, and the
+      # for-each's resume journal brings it back (docs/reliability-faults.md).
       - id: note
         use: base:AddNotePipe
         if: '{{ pipes.classify.confidence >= 0.7 }}'
