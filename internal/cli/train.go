@@ -194,7 +194,10 @@ with 'otai eval' or in the log line train prints.`,
 					if err != nil {
 						return err
 					}
-					eng, closeFn, err := app.build(ctx, file, true, nil)
+					// Only the ticket systems: a classifier whose model is
+					// not trained yet (this very run may train it) must not
+					// keep train from reading the help desk.
+					eng, closeFn, err := app.build(ctx, ticketSystemsOnly(file), true, nil)
 					if err != nil {
 						return err
 					}

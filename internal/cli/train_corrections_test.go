@@ -196,3 +196,26 @@ func TestTrainFromSystemCorrections(t *testing.T) {
 		t.Errorf("quuxotic -> %q, want Sales", got)
 	}
 }
+
+// TestTrainFromBeforeAnyModel: training from a help desk works with a
+// config whose classifier has no model yet (the one being trained).
+func TestTrainFromBeforeAnyModel(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "c.yml", `
+services:
+  - id: desk
+    use: local:TicketSystem
+    params: { path: desk.db, demo: true }
+  - id: queue-model
+    use: base:LinearClassifier
+    params: { model: models/queue.model }
+`)
+	model := filepath.Join(dir, "models", "queue.model")
+	code, out, errs := otai(t, "train", "--config", cfg, "--from", "desk", "--field", "queue", "--data-dir", dir, "-o", model)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if _, err := linear.Load(model); err != nil {
+		t.Fatal(err)
+	}
+}
