@@ -303,8 +303,23 @@ func matches(t *ticket.Ticket, c ticket.SearchCriteria) bool {
 	}
 	return (c.ID == "" || c.ID == t.ID) &&
 		(c.Subject == "" || strings.Contains(strings.ToLower(t.Subject), strings.ToLower(c.Subject))) &&
-		ent(c.Queue, t.Queue) && ent(c.State, t.State) && ent(c.Owner, t.Owner) &&
-		(c.UpdatedSince.IsZero() || !t.UpdatedAt.Before(c.UpdatedSince))
+		ent(c.Queue, t.Queue) && ent(c.State, t.State) && ent(c.Priority, t.Priority) && ent(c.Owner, t.Owner) &&
+		(c.UpdatedSince.IsZero() || !t.UpdatedAt.Before(c.UpdatedSince)) &&
+		(c.UpdatedBefore.IsZero() || t.UpdatedAt.Before(c.UpdatedBefore)) &&
+		(c.CreatedSince.IsZero() || !t.CreatedAt.Before(c.CreatedSince)) &&
+		(c.CreatedBefore.IsZero() || t.CreatedAt.Before(c.CreatedBefore)) &&
+		customMatch(t.CustomFields, c.CustomFields)
+}
+
+// customMatch: every filter field is present with exactly that value.
+func customMatch(have map[string]any, want map[string]string) bool {
+	for k, v := range want {
+		x, ok := have[k]
+		if !ok || x == nil || fmt.Sprint(x) != v {
+			return false
+		}
+	}
+	return true
 }
 
 // FindFirstTicket implements ticket.System.

@@ -16,7 +16,8 @@ func seed() *testsys.System {
 	return testsys.New(
 		ticket.Ticket{ID: "1", Subject: "Invoice wrong", Queue: ticket.Entity{ID: "q1", Name: "Inbox"}, State: ticket.Entity{Name: "new"}},
 		ticket.Ticket{ID: "2", Subject: "Login broken", Queue: ticket.Entity{ID: "q1", Name: "Inbox"}, State: ticket.Entity{Name: "open"}},
-		ticket.Ticket{ID: "3", Subject: "Refund please", Queue: ticket.Entity{ID: "q2", Name: "Billing"}, State: ticket.Entity{Name: "open"}},
+		ticket.Ticket{ID: "3", Subject: "Refund please", Queue: ticket.Entity{ID: "q2", Name: "Billing"}, State: ticket.Entity{Name: "open"},
+			Priority: ticket.Entity{ID: "4", Name: "high"}, CustomFields: map[string]any{"category": "refund", "seats": 3}},
 		ticket.Ticket{ID: "10", Subject: "Old one", Queue: ticket.Entity{ID: "q1", Name: "Inbox"}, State: ticket.Entity{Name: "closed"},
 			Notes: []ticket.Note{{ID: "x", Body: "hello"}}},
 	)
@@ -48,6 +49,10 @@ func TestFindTickets(t *testing.T) {
 		{"offset and limit", ticket.SearchCriteria{Offset: 1, Limit: 2}, []string{"2", "3"}},
 		{"offset past the end", ticket.SearchCriteria{Offset: 9}, nil},
 		{"no match", ticket.SearchCriteria{Queue: &ticket.Entity{Name: "Sales"}}, nil},
+		{"priority by name", ticket.SearchCriteria{Priority: &ticket.Entity{Name: "High"}}, []string{"3"}},
+		{"priority by id", ticket.SearchCriteria{Priority: &ticket.Entity{ID: "4"}}, []string{"3"}},
+		{"custom fields", ticket.SearchCriteria{CustomFields: map[string]string{"category": "refund", "seats": "3"}}, []string{"3"}},
+		{"custom field mismatch", ticket.SearchCriteria{CustomFields: map[string]string{"category": "other"}}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
