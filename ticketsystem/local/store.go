@@ -302,7 +302,13 @@ func (s *Store) migrate(ctx context.Context) error {
 			if err := migrations[i](ctx, tx); err != nil {
 				return fmt.Errorf("migrating ticket store %s to schema version %d: %w", s.path, i+1, s.openError(err))
 			}
-			s.log.Info("migrated ticket store", "path", s.path, "version", i+1)
+			// A memory store (validate mode, tests) is new every time:
+			// setting it up is not news.
+			level := slog.LevelInfo
+			if s.memory {
+				level = slog.LevelDebug
+			}
+			s.log.Log(ctx, level, "migrated ticket store", "path", s.path, "version", i+1)
 		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", applicationID)); err != nil {
 			return s.openError(err)
