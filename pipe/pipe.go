@@ -165,6 +165,10 @@ type Context struct {
 	// Stopping is closed when otai is shutting down: containers finish
 	// the work they started and begin no new ticket.
 	Stopping <-chan struct{}
+	// Resumed is set on a ticket an earlier run started and did not
+	// finish (otai was killed, or a step failed): its steps may find their
+	// own earlier writes in place, with no decision recording them.
+	Resumed bool
 }
 
 // Child returns a context for one ticket: same runner, vars and services,

@@ -44,8 +44,9 @@ func newForEach(b registry.Build[ForEachParams]) (pipe.Pipe, error) {
 		// result, which other tickets' steps may read while this one is
 		// updated (and which should still show the tickets as fetched).
 		p.Tickets = slices.Clone(p.Tickets)
+		var unfinished map[string]bool
 		if p.Resume && !rc.DryRun {
-			p.Tickets = resume(ctx, rc, b.ID, p.TicketSystem, p.Tickets)
+			p.Tickets, unfinished = resume(ctx, rc, b.ID, p.TicketSystem, p.Tickets)
 		}
 		conc := max(1, min(p.Concurrency, 64))
 		items := make([]pipe.ItemResult, len(p.Tickets))
@@ -68,7 +69,7 @@ func newForEach(b registry.Build[ForEachParams]) (pipe.Pipe, error) {
 			go func(i int) {
 				defer wg.Done()
 				defer func() { <-sem }()
-				items[i] = runItem(ctx, rc, b.ID, b.Steps, &p.Tickets[i], p.SkipProcessed, p.ClaimTTL)
+				items[i] = runItem(ctx, rc, b.ID, b.Steps, &p.Tickets[i], p.SkipProcessed, p.ClaimTTL, unfinished[p.Tickets[i].ID])
 			}(i)
 		}
 		wg.Wait()
@@ -122,9 +123,10 @@ func itemKey(rc *pipe.Context, pipeID, ticketID string) string {
 // notClaimed is the message of a ticket another replica is working on.
 const notClaimed = "being worked on by another otai instance"
 
-func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*pipe.Step, t *ticket.Ticket, skipProcessed bool, claimTTL time.Duration) pipe.ItemResult {
+func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*pipe.Step, t *ticket.Ticket, skipProcessed bool, claimTTL time.Duration, resumed bool) pipe.ItemResult {
 	it := pipe.ItemResult{TicketID: t.ID, Number: t.Number, Subject: t.Subject, Queue: t.Queue.String(), Priority: t.Priority.String()}
 	rc := parent.Child(t)
+	rc.Resumed = resumed
 	key := itemKey(parent, pipeID, t.ID)
 	if rc.Claims != nil {
 		// The lease comes first and the processed mark is read after it:

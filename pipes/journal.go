@@ -33,19 +33,22 @@ type Journal interface {
 // that is marked processed and unchanged since (otai was killed between
 // the mark and forgetting it) is forgotten, as is one that no longer
 // exists; one that cannot be read now is tried again next run.
-func resume(ctx context.Context, rc *pipe.Context, pipeID, system string, ts []ticket.Ticket) []ticket.Ticket {
+//
+// It also returns the ids of the unfinished tickets it kept, fetched or
+// read back (see pipe.Context.Resumed).
+func resume(ctx context.Context, rc *pipe.Context, pipeID, system string, ts []ticket.Ticket) ([]ticket.Ticket, map[string]bool) {
 	j, ok := rc.Marks.(Journal)
 	if !ok {
-		return ts
+		return ts, nil
 	}
 	prefix := markKey(rc, pipeID, "")
 	keys, err := j.Unfinished(ctx, prefix)
 	if err != nil {
 		rc.Log().Warn("could not list unfinished tickets; they are not resumed this run", "error", err)
-		return ts
+		return ts, nil
 	}
 	if len(keys) == 0 {
-		return ts
+		return ts, nil
 	}
 	fetched := make(map[string]*ticket.Ticket, len(ts))
 	for i := range ts {
@@ -59,6 +62,7 @@ func resume(ctx context.Context, rc *pipe.Context, pipeID, system string, ts []t
 	}
 	var sys ticket.System
 	var resumed []ticket.Ticket
+	unfinished := map[string]bool{}
 	for _, key := range keys {
 		id := strings.TrimPrefix(key, prefix)
 		if id == "" || strings.Contains(id, "/") {
@@ -69,7 +73,7 @@ func resume(ctx context.Context, rc *pipe.Context, pipeID, system string, ts []t
 			if sys == nil {
 				if sys, err = rc.Services.TicketSystem(system); err != nil {
 					rc.Log().Warn("cannot resume unfinished tickets: name their ticket_system in the for-each's params", "error", err)
-					return ts
+					return ts, nil
 				}
 			}
 			t, err = sys.GetTicket(ctx, id)
@@ -90,14 +94,15 @@ func resume(ctx context.Context, rc *pipe.Context, pipeID, system string, ts []t
 			forget(key, "it was finished")
 			continue
 		}
+		unfinished[id] = true
 		if fetched[id] == nil {
 			resumed = append(resumed, *t)
 			fetched[id] = t
 		}
 	}
 	if len(resumed) == 0 {
-		return ts
+		return ts, unfinished
 	}
 	rc.Log().Info("resuming tickets started earlier and not finished", "tickets", len(resumed))
-	return append(resumed, ts...)
+	return append(resumed, ts...), unfinished
 }

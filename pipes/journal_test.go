@@ -214,7 +214,7 @@ func TestRespectHumansAfterFailedNote(t *testing.T) {
 	res = runOne(t, eng)
 	byID, _ := items(t, res, "each")
 	if byID["1"].Status != pipe.StatusSucceeded || stepOf(t, byID["1"].Steps, "move").Action != "no change" {
-		t.Fatalf("second run, ticket 1: %s, want succeeded with no change\n%s", byID["1"].Status, dump(res))
+		t.Fatalf("second run, ticket 1: %s, want succeeded with no change (the failed decision recorded the move)\n%s", byID["1"].Status, dump(res))
 	}
 
 	if err := d.UpdateTicket(ctx, "1", ticket.Update{Queue: &ticket.Entity{Name: "Sales"}}); err != nil {
@@ -226,6 +226,46 @@ func TestRespectHumansAfterFailedNote(t *testing.T) {
 	if byID["1"].Status != pipe.StatusSucceeded {
 		t.Fatalf("third run, ticket 1: %s\n%s", byID["1"].Status, dump(res))
 	}
+	if tk, _ := d.Ticket("1"); tk.Queue.Name != "Sales" {
+		t.Errorf("otai overrode the agent: ticket 1 is in %q, want Sales\n%s", tk.Queue.Name, dump(res))
+	}
+	cs, err := st.Corrections(ctx, "queue", time.Time{})
+	if err != nil || len(cs) != 1 || cs[0].TicketID != "1" || cs[0].Otai != "Billing" || cs[0].Agent != "Sales" {
+		t.Errorf("corrections = %+v, %v; want ticket 1 Billing -> Sales", cs, err)
+	}
+}
+
+// TestRespectHumansAfterKillBeforeDecision: otai moved a ticket and was
+// killed before its note and its decision. The resumed run finds the queue
+// already set and counts it as otai's, so an agent who then moves the
+// ticket elsewhere is kept and recorded as a correction.
+func TestRespectHumansAfterKillBeforeDecision(t *testing.T) {
+	ctx := context.Background()
+	st := openMarks(t)
+	eng := build(t, triageYAML(1, triageSteps, ""), orchestrator.Options{Marks: st, Decisions: st})
+	d := desk(t, eng, "desk")
+	d.Add(inbox()...)
+	if err := st.MarkStarted(ctx, "triage/each/1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.UpdateTicket(ctx, "1", ticket.Update{Queue: &ticket.Entity{Name: "Billing"}}); err != nil {
+		t.Fatal(err)
+	}
+	res := runOne(t, eng)
+	byID, _ := items(t, res, "each")
+	if byID["1"].Status != pipe.StatusSucceeded || stepOf(t, byID["1"].Steps, "move").Action != "found queue Billing already set (resumed)" {
+		t.Fatalf("resumed run, ticket 1: %s\n%s", byID["1"].Status, dump(res))
+	}
+	// A ticket that was not resumed and already sits in its queue is just
+	// "no change": nothing is claimed for otai.
+	if a := stepOf(t, byID["3"].Steps, "move").Action; a != "no change" {
+		t.Errorf("ticket 3 (not resumed): %q, want no change", a)
+	}
+	if err := d.UpdateTicket(ctx, "1", ticket.Update{Queue: &ticket.Entity{Name: "Sales"}}); err != nil {
+		t.Fatal(err)
+	}
+	d.Touch("1", time.Now().Add(time.Second))
+	res = runOne(t, eng)
 	if tk, _ := d.Ticket("1"); tk.Queue.Name != "Sales" {
 		t.Errorf("otai overrode the agent: ticket 1 is in %q, want Sales\n%s", tk.Queue.Name, dump(res))
 	}

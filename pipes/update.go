@@ -43,7 +43,15 @@ func init() {
 				}
 			}
 			u, changes := plan(updates, cur)
-			data := map[string]any{"ticket_id": p.TicketID, "ticket_system": p.TicketSystem, "changes": changes, "dry_run": rc.DryRun}
+			// A resumed ticket may show otai's own write of the run that
+			// died before recording it: count a field already at its
+			// target as set by otai, so that an agent who changes it later
+			// is respected (and recorded as a correction).
+			var settled []Change
+			if rc.Resumed && !rc.DryRun {
+				settled = alreadySet(updates, cur)
+			}
+			data := map[string]any{"ticket_id": p.TicketID, "ticket_system": p.TicketSystem, "changes": slices.Concat(changes, settled), "dry_run": rc.DryRun}
 			if len(kept) > 0 {
 				data["kept"] = kept
 			}
@@ -52,8 +60,15 @@ func init() {
 				data[c.Field+"_to"] = c.To
 			}
 			if u.IsEmpty() {
+				var parts []string
 				if len(kept) > 0 {
-					return pipe.Succeeded(data).WithAction("kept %s", strings.Join(kept, ", "))
+					parts = append(parts, "kept "+strings.Join(kept, ", "))
+				}
+				if len(settled) > 0 {
+					parts = append(parts, "found "+describeSettled(settled)+" already set (resumed)")
+				}
+				if len(parts) > 0 {
+					return pipe.Succeeded(data).WithAction("%s", strings.Join(parts, "; "))
 				}
 				return pipe.Succeeded(data).WithAction("no change")
 			}
@@ -75,6 +90,36 @@ func init() {
 
 // Change is one field an update changes.
 type Change = pipe.Change
+
+// alreadySet lists the entity fields of u that cur already shows at their
+// target value (From = To).
+func alreadySet(u ticket.Update, cur *ticket.Ticket) []Change {
+	if cur == nil {
+		return nil
+	}
+	var out []Change
+	for _, f := range []struct {
+		name string
+		want *ticket.Entity
+		have ticket.Entity
+	}{
+		{"queue", u.Queue, cur.Queue}, {"priority", u.Priority, cur.Priority}, {"state", u.State, cur.State},
+		{"type", u.Type, cur.Type}, {"owner", u.Owner, cur.Owner},
+	} {
+		if f.want != nil && !f.want.IsZero() && f.want.Matches(f.have) {
+			out = append(out, Change{Field: f.name, From: f.have.String(), To: f.want.String()})
+		}
+	}
+	return out
+}
+
+func describeSettled(cs []Change) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.Field + " " + c.To
+	}
+	return strings.Join(parts, ", ")
+}
 
 // plan drops empty entities and fields already at their target value.
 func plan(u ticket.Update, cur *ticket.Ticket) (ticket.Update, []Change) {
