@@ -102,7 +102,11 @@ func NewDecisionID(t time.Time) string {
 // classify steps (those with top_k) give predictions, the actions of the
 // other succeeded steps tell what was written.
 func DecisionOf(rc *Context, pipeID string, it ItemResult, at time.Time) Decision {
-	d := Decision{ID: NewDecisionID(at), At: at, Runner: rc.Runner, Pipe: pipeID, TicketID: it.TicketID,
+	id := rc.DecisionID
+	if id == "" {
+		id = NewDecisionID(at)
+	}
+	d := Decision{ID: id, At: at, Runner: rc.Runner, Pipe: pipeID, TicketID: it.TicketID,
 		Subject: it.Subject, Outcome: it.Status, DryRun: rc.DryRun, Predictions: []Prediction{}, Written: []string{}}
 	if it.Status == StatusFailed {
 		d.Error = it.Message

@@ -165,6 +165,9 @@ type Context struct {
 	// Stopping is closed when otai is shutting down: containers finish
 	// the work they started and begin no new ticket.
 	Stopping <-chan struct{}
+	// DecisionID is the id the ticket's decision will be recorded under
+	// (set per ticket by the for-each), so that write-backs can carry it.
+	DecisionID string
 	// Resumed is set on a ticket an earlier run started and did not
 	// finish (otai was killed, or a step failed): its steps may find their
 	// own earlier writes in place, with no decision recording them.

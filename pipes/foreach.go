@@ -127,6 +127,7 @@ func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*
 	it := pipe.ItemResult{TicketID: t.ID, Number: t.Number, Subject: t.Subject, Queue: t.Queue.String(), Priority: t.Priority.String()}
 	rc := parent.Child(t)
 	rc.Resumed = resumed
+	rc.DecisionID = pipe.NewDecisionID(time.Now())
 	key := itemKey(parent, pipeID, t.ID)
 	if rc.Claims != nil {
 		// The lease comes first and the processed mark is read after it:

@@ -2,6 +2,7 @@ package pipes_test
 
 import (
 	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -272,5 +273,33 @@ func TestRespectHumansAfterKillBeforeDecision(t *testing.T) {
 	cs, err := st.Corrections(ctx, "queue", time.Time{})
 	if err != nil || len(cs) != 1 || cs[0].TicketID != "1" || cs[0].Otai != "Billing" || cs[0].Agent != "Sales" {
 		t.Errorf("corrections = %+v, %v; want ticket 1 Billing -> Sales", cs, err)
+	}
+}
+
+// TestNoteCarriesDecisionID: the note names the decision it explains, and
+// a rerun that finds the note by its ref adds no second one.
+func TestNoteCarriesDecisionID(t *testing.T) {
+	ctx := context.Background()
+	st := openMarks(t)
+	eng := build(t, triageYAML(1, triageSteps, ""), orchestrator.Options{Marks: st, Decisions: st})
+	d := desk(t, eng, "desk")
+	d.Add(inbox()...)
+	runOne(t, eng)
+	tk, _ := d.Ticket("1")
+	if len(tk.Notes) != 1 {
+		t.Fatalf("ticket 1 has %d notes", len(tk.Notes))
+	}
+	m := regexp.MustCompile(`\[otai-ref:[0-9a-f]+ decision:(d-[0-9a-f]+-[0-9a-f]+)\]`).FindStringSubmatch(tk.Notes[0].Body)
+	if m == nil {
+		t.Fatalf("note without a decision id:\n%s", tk.Notes[0].Body)
+	}
+	ds, err := st.Decisions(ctx, state.Filter{TicketID: "1"})
+	if err != nil || len(ds) != 1 || ds[0].ID != m[1] {
+		t.Fatalf("decisions of ticket 1 = %+v, %v; want one with id %s", ds, err, m[1])
+	}
+	d.Touch("1", time.Now().Add(time.Second))
+	runOne(t, eng)
+	if tk, _ := d.Ticket("1"); len(tk.Notes) != 1 {
+		t.Errorf("a rerun added a note: %d notes", len(tk.Notes))
 	}
 }

@@ -47,7 +47,15 @@ func init() {
 			if p.Once {
 				ref := NoteRef(rc.Runner, b.ID, p.TicketID)
 				data["ref"] = ref
-				n.Body = withRef(n.Body, n.ContentType, ref)
+				// The ref finds the note again after a retry or a crash;
+				// the decision id names the decision it explains
+				// (otai decisions --format jsonl shows it as id).
+				mark := ref
+				if rc.DecisionID != "" {
+					mark += " decision:" + rc.DecisionID
+					data["decision_id"] = rc.DecisionID
+				}
+				n.Body = withRef(n.Body, n.ContentType, mark)
 				t, err := sys.GetTicket(ctx, p.TicketID)
 				if err != nil {
 					return pipe.Failed(fmt.Errorf("reading notes of ticket %s: %w", p.TicketID, err))
