@@ -6,10 +6,13 @@ package pipe
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -246,6 +249,47 @@ func (rc *Context) Log() *slog.Logger {
 		return rc.Logger
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// Mark is a processed mark: when a ticket was finished, and the
+// fingerprint of what it looked like then (see Fingerprint; "" unknown).
+type Mark struct {
+	At          time.Time
+	Fingerprint string
+}
+
+// FingerprintMarks are Marks that keep a fingerprint with each mark, so
+// that a ticket changed only in ways that do not matter to triage (a note,
+// a reply, a new owner) is not triaged again.
+type FingerprintMarks interface {
+	ProcessedMark(ctx context.Context, key string) (Mark, bool, error)
+	MarkProcessedAs(ctx context.Context, key string, m Mark) error
+}
+
+// Fingerprint hashes what triage reads and writes of a ticket: subject,
+// body, queue, priority, state, type, tags and custom fields (entities by
+// name, case-folded, else by id). Notes, articles, the owner and the
+// update time are left out.
+func Fingerprint(t *ticket.Ticket) string {
+	h := sha256.New()
+	ent := func(e ticket.Entity) string {
+		if e.Name != "" {
+			return "n:" + strings.ToLower(e.Name)
+		}
+		return "i:" + e.ID
+	}
+	tags := make([]string, len(t.Tags))
+	for i, x := range t.Tags {
+		tags[i] = strings.ToLower(x)
+	}
+	slices.Sort(tags)
+	keys := slices.Sorted(maps.Keys(t.CustomFields))
+	fmt.Fprintf(h, "%q\x00%q\x00%s\x00%s\x00%s\x00%s\x00%q", t.Subject, t.Body,
+		ent(t.Queue), ent(t.Priority), ent(t.State), ent(t.Type), tags)
+	for _, k := range keys {
+		fmt.Fprintf(h, "\x00%q=%q", k, fmt.Sprint(t.CustomFields[k]))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // Marks remembers which tickets a for-each has finished, so a later cycle

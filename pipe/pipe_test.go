@@ -238,3 +238,39 @@ func TestStepsLoggedAtDebug(t *testing.T) {
 		}
 	}
 }
+
+func TestFingerprint(t *testing.T) {
+	base := ticket.Ticket{ID: "1", Subject: "Invoice", Body: "wrong", Queue: ticket.Entity{ID: "2", Name: "Billing"},
+		Priority: ticket.Entity{Name: "high"}, Tags: []string{"b", "a"}, CustomFields: map[string]any{"x": 1}}
+	fp := pipe.Fingerprint(&base)
+	same := []func(*ticket.Ticket){
+		func(t *ticket.Ticket) { t.Notes = append(t.Notes, ticket.Note{Body: "reply"}) },
+		func(t *ticket.Ticket) { t.Owner = ticket.Entity{Name: "anna"} },
+		func(t *ticket.Ticket) { t.Queue = ticket.Entity{Name: "billing"} }, // as written by name, case aside
+		func(t *ticket.Ticket) { t.Tags = []string{"A", "b"} },
+		func(t *ticket.Ticket) { t.UpdatedAt = t.UpdatedAt.Add(1) },
+	}
+	for i, f := range same {
+		c := base
+		f(&c)
+		if got := pipe.Fingerprint(&c); got != fp {
+			t.Errorf("change %d altered the fingerprint", i)
+		}
+	}
+	differ := []func(*ticket.Ticket){
+		func(t *ticket.Ticket) { t.Subject = "Invoice!" },
+		func(t *ticket.Ticket) { t.Body = "right" },
+		func(t *ticket.Ticket) { t.Queue = ticket.Entity{Name: "Sales"} },
+		func(t *ticket.Ticket) { t.Priority = ticket.Entity{Name: "low"} },
+		func(t *ticket.Ticket) { t.State = ticket.Entity{Name: "closed"} },
+		func(t *ticket.Ticket) { t.Tags = []string{"a"} },
+		func(t *ticket.Ticket) { t.CustomFields = map[string]any{"x": 2} },
+	}
+	for i, f := range differ {
+		c := base
+		f(&c)
+		if got := pipe.Fingerprint(&c); got == fp {
+			t.Errorf("change %d kept the fingerprint", i)
+		}
+	}
+}

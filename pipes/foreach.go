@@ -16,7 +16,7 @@ import (
 type ForEachParams struct {
 	Tickets       []ticket.Ticket `yaml:"tickets" otai:"required" desc:"The tickets to work on, usually '{{ pipes.<fetch id>.tickets }}'."`
 	Concurrency   int             `yaml:"concurrency" default:"4" desc:"How many tickets are worked on at once."`
-	SkipProcessed bool            `yaml:"skip_processed" default:"true" desc:"Skip tickets this runner already finished that have not changed since. A dry run keeps its own record: it skips what earlier dry runs recorded, and never makes a real run skip a ticket."`
+	SkipProcessed bool            `yaml:"skip_processed" default:"true" desc:"Skip tickets this runner already finished that have not changed since in a way triage reads (subject, body, queue, priority, state, type, tags, custom fields: a reply, a note or a new owner alone does not count). A dry run keeps its own record: it skips what earlier dry runs recorded, and never makes a real run skip a ticket."`
 	ClaimTTL      time.Duration   `yaml:"claim_ttl" default:"5m" desc:"How long a ticket stays leased to the otai process working on it; replicas sharing a state store skip it meanwhile, and take it over this long after a process died (at once when the dead process ran on the same machine). Renewed while the ticket is worked on."`
 	Resume        bool            `yaml:"resume" default:"true" desc:"Also work on tickets this runner started and did not finish (otai was killed, or a step failed), read back from ticket_system, even when they no longer match the fetch: a move out of the fetched queue must not cost a ticket its note."`
 	TicketSystem  string          `yaml:"ticket_system" desc:"Id of the ticket system unfinished tickets are read back from (resume); may be left out when only one is configured."`
@@ -146,15 +146,21 @@ func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*
 		defer stop()
 	}
 	if skipProcessed && rc.Marks != nil {
-		at, ok, err := rc.Marks.Processed(ctx, key)
+		m, ok, err := processedMark(ctx, rc.Marks, key)
 		if err != nil {
 			it.Status, it.Message = pipe.StatusFailed, err.Error()
 			return it
 		}
-		// A ticket changed after we finished it (an agent replied, moved it)
-		// is worked on again; one we finished and nobody touched is not.
-		if ok && !t.UpdatedAt.After(at) {
-			it.Status, it.Message = pipe.StatusSkipped, "already processed at "+at.Format(time.RFC3339)+" and unchanged since"
+		// A ticket changed after we finished it in a way that matters to
+		// triage (an agent moved it, the customer edited the subject) is
+		// worked on again; one nobody touched, or that only got notes or
+		// replies or a new owner (same fingerprint), is not.
+		switch {
+		case ok && !t.UpdatedAt.After(m.At):
+			it.Status, it.Message = pipe.StatusSkipped, "already processed at "+m.At.Format(time.RFC3339)+" and unchanged since"
+			return it
+		case ok && m.Fingerprint != "" && m.Fingerprint == pipe.Fingerprint(t):
+			it.Status, it.Message = pipe.StatusSkipped, "already processed at "+m.At.Format(time.RFC3339)+"; changed since only in ways triage does not read (notes, replies, owner)"
 			return it
 		}
 	}
@@ -186,7 +192,7 @@ func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*
 	// without a decision.
 	record(ctx, rc, pipeID, it)
 	if rc.Marks != nil { // in a dry run under its own key (itemKey)
-		if err := rc.Marks.MarkProcessed(ctx, key, time.Now()); err != nil {
+		if err := markProcessed(ctx, rc.Marks, key, pipe.Mark{At: time.Now(), Fingerprint: pipe.Fingerprint(rc.Ticket)}); err != nil {
 			rc.Log().Warn("could not record ticket as processed; it may be worked on again", "error", err)
 		} else if j, ok := rc.Marks.(Journal); ok && !rc.DryRun {
 			// Killed before this, the next run finds the ticket processed
@@ -256,4 +262,22 @@ func record(ctx context.Context, rc *pipe.Context, pipeID string, it pipe.ItemRe
 	if err := rc.Decisions.RecordDecision(context.WithoutCancel(ctx), d); err != nil {
 		rc.Log().Warn("could not record the decision", "error", err)
 	}
+}
+
+// processedMark reads key's mark, with its fingerprint when the marks keep
+// one.
+func processedMark(ctx context.Context, ms pipe.Marks, key string) (pipe.Mark, bool, error) {
+	if fm, ok := ms.(pipe.FingerprintMarks); ok {
+		return fm.ProcessedMark(ctx, key)
+	}
+	at, ok, err := ms.Processed(ctx, key)
+	return pipe.Mark{At: at}, ok, err
+}
+
+// markProcessed records m, with its fingerprint when the marks keep one.
+func markProcessed(ctx context.Context, ms pipe.Marks, key string, m pipe.Mark) error {
+	if fm, ok := ms.(pipe.FingerprintMarks); ok {
+		return fm.MarkProcessedAs(ctx, key, m)
+	}
+	return ms.MarkProcessed(ctx, key, m.At)
 }

@@ -334,8 +334,21 @@ func TestProcessedMarks(t *testing.T) {
 		t.Error("unchanged tickets were worked on in the second run")
 	}
 
-	// An agent replies to ticket 2: it is worked on again, the others not.
+	// An agent adds a reply to ticket 2: its update time moves, but nothing
+	// triage reads changed, so it is not worked on again.
 	d.Touch("2", time.Now().Add(time.Second))
+	res = runOne(t, eng)
+	if got := statuses(res); fmt.Sprint(got) != fmt.Sprint(all(pipe.StatusSkipped)) {
+		t.Fatalf("after a reply to ticket 2: %v, want all skipped\n%s", got, dump(res))
+	}
+	byID, _ = items(t, res, "each")
+	if m := byID["2"].Message; !strings.Contains(m, "changed since only in ways triage does not read") {
+		t.Errorf("after a reply, ticket 2: %q", m)
+	}
+
+	// The customer corrects ticket 2's subject: it is worked on again, the
+	// others not.
+	d.Edit("2", time.Now().Add(2*time.Second), func(t *ticket.Ticket) { t.Subject = "Login fails since the update" })
 	res = runOne(t, eng)
 	want := all(pipe.StatusSkipped)
 	want["2"] = pipe.StatusSucceeded

@@ -292,7 +292,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 			// the unchanged tickets (without it, every cycle of a shadow
 			// runner recorded every ticket again); a changed one is worked
 			// on again.
-			d.Touch("2", time.Now().Add(time.Second))
+			d.Edit("2", time.Now().Add(time.Second), func(t *ticket.Ticket) { t.Subject = "Login fails since the update" })
 			res = runOne(t, eng)
 			byID, _ = items(t, res, "each")
 			for id, it := range byID {

@@ -183,6 +183,26 @@ func testBackend(t *testing.T, s Backend) {
 	if got, ok, err := s.Processed(ctx, "r/p/1"); !ok || err != nil || !got.Equal(t1) {
 		t.Fatalf("Processed = %v %v %v, want %v", got, ok, err, t1)
 	}
+	// Marks keep the ticket's fingerprint; a plain MarkProcessed clears it.
+	fm, ok := s.(pipe.FingerprintMarks)
+	if !ok {
+		t.Fatal("the store keeps no fingerprints")
+	}
+	if err := fm.MarkProcessedAs(ctx, "r/p/2", pipe.Mark{At: t1, Fingerprint: "abc123"}); err != nil {
+		t.Fatal(err)
+	}
+	if m, ok, err := fm.ProcessedMark(ctx, "r/p/2"); !ok || err != nil || !m.At.Equal(t1) || m.Fingerprint != "abc123" {
+		t.Fatalf("ProcessedMark = %+v %v %v", m, ok, err)
+	}
+	if err := s.MarkProcessed(ctx, "r/p/2", t1); err != nil {
+		t.Fatal(err)
+	}
+	if m, _, err := fm.ProcessedMark(ctx, "r/p/2"); err != nil || m.Fingerprint != "" {
+		t.Fatalf("after MarkProcessed: %+v %v", m, err)
+	}
+	if m, ok, err := fm.ProcessedMark(ctx, "r/p/none"); ok || err != nil || m.Fingerprint != "" {
+		t.Fatalf("no mark: %+v %v %v", m, ok, err)
+	}
 
 	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for i := range 10 {

@@ -38,6 +38,7 @@ var (
 	_ pipe.DecisionRecorder = (*PostgresStore)(nil)
 	_ pipe.DecisionHistory  = (*PostgresStore)(nil)
 	_ pipe.Claims           = (*PostgresStore)(nil)
+	_ pipe.FingerprintMarks = (*PostgresStore)(nil)
 )
 
 // pgMigrations[v] takes the PostgreSQL schema from version v to v+1; the
@@ -89,6 +90,7 @@ CREATE TABLE claims (
   key        TEXT PRIMARY KEY,
   started_at TIMESTAMPTZ NOT NULL
 );`,
+	`ALTER TABLE processed ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';`,
 }
 
 // pgLockKey serialises migrations of replicas that start at once
@@ -171,29 +173,42 @@ func (s *PostgresStore) Close() error { return s.db.Close() }
 
 // Processed implements pipe.Marks.
 func (s *PostgresStore) Processed(ctx context.Context, key string) (time.Time, bool, error) {
+	m, ok, err := s.ProcessedMark(ctx, key)
+	return m.At, ok, err
+}
+
+// ProcessedMark implements pipe.FingerprintMarks.
+func (s *PostgresStore) ProcessedMark(ctx context.Context, key string) (pipe.Mark, bool, error) {
 	var at time.Time
-	err := s.db.QueryRowContext(ctx, "SELECT processed_at FROM processed WHERE key = $1", key).Scan(&at)
+	var fp string
+	err := s.db.QueryRowContext(ctx, "SELECT processed_at, fingerprint FROM processed WHERE key = $1", key).Scan(&at, &fp)
 	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, false, nil
+		return pipe.Mark{}, false, nil
 	}
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("reading processed mark %s: %w", key, err)
+		return pipe.Mark{}, false, fmt.Errorf("reading processed mark %s: %w", key, err)
 	}
-	return at.UTC(), true, nil
+	return pipe.Mark{At: at.UTC(), Fingerprint: fp}, true, nil
 }
 
 // MarkProcessed implements pipe.Marks. It also ends key's started record
 // (the for-each's journal), in the same transaction: a crash leaves a
 // ticket either started or processed, never neither.
 func (s *PostgresStore) MarkProcessed(ctx context.Context, key string, t time.Time) error {
+	return s.MarkProcessedAs(ctx, key, pipe.Mark{At: t})
+}
+
+// MarkProcessedAs implements pipe.FingerprintMarks (see MarkProcessed).
+func (s *PostgresStore) MarkProcessedAs(ctx context.Context, key string, m pipe.Mark) error {
+	t := m.At
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("recording processed mark %s: %w", key, err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx,
-		"INSERT INTO processed(key, processed_at) VALUES($1, $2) ON CONFLICT(key) DO UPDATE SET processed_at = excluded.processed_at",
-		key, t); err != nil {
+		"INSERT INTO processed(key, processed_at, fingerprint) VALUES($1, $2, $3) ON CONFLICT(key) DO UPDATE SET processed_at = excluded.processed_at, fingerprint = excluded.fingerprint",
+		key, t, m.Fingerprint); err != nil {
 		return fmt.Errorf("recording processed mark %s: %w", key, err)
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM started WHERE key = $1", key); err != nil {

@@ -24,13 +24,14 @@ type Store struct {
 
 var (
 	_ pipe.Marks            = (*Store)(nil)
+	_ pipe.FingerprintMarks = (*Store)(nil)
 	_ pipe.DecisionRecorder = (*Store)(nil)
 	_ pipe.DecisionHistory  = (*Store)(nil)
 	_ pipe.Claims           = (*Store)(nil)
 	_ Backend               = (*Store)(nil)
 )
 
-const schemaVersion = 6
+const schemaVersion = 7
 
 // Open opens (creating if needed) the state database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
@@ -142,26 +143,39 @@ CREATE INDEX IF NOT EXISTS decisions_ticket ON decisions(ticket_system, ticket_i
   key        TEXT PRIMARY KEY,
   started_at INTEGER NOT NULL
 );`,
+	`ALTER TABLE processed ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';`,
 }
 
 // Processed implements pipe.Marks.
 func (s *Store) Processed(ctx context.Context, key string) (time.Time, bool, error) {
+	m, ok, err := s.ProcessedMark(ctx, key)
+	return m.At, ok, err
+}
+
+// ProcessedMark implements pipe.FingerprintMarks.
+func (s *Store) ProcessedMark(ctx context.Context, key string) (pipe.Mark, bool, error) {
 	var ns int64
-	err := s.db.QueryRowContext(ctx, "SELECT processed_at FROM processed WHERE key = ?", key).Scan(&ns)
+	var fp string
+	err := s.db.QueryRowContext(ctx, "SELECT processed_at, fingerprint FROM processed WHERE key = ?", key).Scan(&ns, &fp)
 	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, false, nil
+		return pipe.Mark{}, false, nil
 	}
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("reading processed mark %s: %w", key, err)
+		return pipe.Mark{}, false, fmt.Errorf("reading processed mark %s: %w", key, err)
 	}
-	return time.Unix(0, ns).UTC(), true, nil
+	return pipe.Mark{At: time.Unix(0, ns).UTC(), Fingerprint: fp}, true, nil
 }
 
 // MarkProcessed implements pipe.Marks.
 func (s *Store) MarkProcessed(ctx context.Context, key string, t time.Time) error {
+	return s.MarkProcessedAs(ctx, key, pipe.Mark{At: t})
+}
+
+// MarkProcessedAs implements pipe.FingerprintMarks.
+func (s *Store) MarkProcessedAs(ctx context.Context, key string, m pipe.Mark) error {
 	_, err := s.db.ExecContext(ctx,
-		"INSERT INTO processed(key, processed_at) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET processed_at = excluded.processed_at",
-		key, t.UnixNano())
+		"INSERT INTO processed(key, processed_at, fingerprint) VALUES(?, ?, ?) ON CONFLICT(key) DO UPDATE SET processed_at = excluded.processed_at, fingerprint = excluded.fingerprint",
+		key, m.At.UnixNano(), m.Fingerprint)
 	if err != nil {
 		return fmt.Errorf("recording processed mark %s: %w", key, err)
 	}
