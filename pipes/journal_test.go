@@ -201,7 +201,6 @@ func TestDecisionBeforeProcessedMark(t *testing.T) {
 // Sales and record a correction: the failed decision's move counts as
 // written.
 func TestRespectHumansAfterFailedNote(t *testing.T) {
-	ctx := context.Background()
 	st := openMarks(t)
 	eng := build(t, triageYAML(1, triageSteps, ""), orchestrator.Options{Marks: st, Decisions: st})
 	d := desk(t, eng, "desk")
@@ -218,14 +217,22 @@ func TestRespectHumansAfterFailedNote(t *testing.T) {
 		t.Fatalf("second run, ticket 1: %s, want succeeded with no change (the failed decision recorded the move)\n%s", byID["1"].Status, dump(res))
 	}
 
+	agentMovesToSales(t, eng, d, st)
+}
+
+// agentMovesToSales: an agent moves ticket 1 (which otai put in Billing)
+// to Sales; the next run keeps Sales and records the correction.
+func agentMovesToSales(t *testing.T, eng *orchestrator.Engine, d *testsys.System, st *state.Store) {
+	t.Helper()
+	ctx := context.Background()
 	if err := d.UpdateTicket(ctx, "1", ticket.Update{Queue: &ticket.Entity{Name: "Sales"}}); err != nil {
 		t.Fatal(err)
 	}
 	d.Touch("1", time.Now().Add(time.Second)) // after the processed mark
-	res = runOne(t, eng)
-	byID, _ = items(t, res, "each")
+	res := runOne(t, eng)
+	byID, _ := items(t, res, "each")
 	if byID["1"].Status != pipe.StatusSucceeded {
-		t.Fatalf("third run, ticket 1: %s\n%s", byID["1"].Status, dump(res))
+		t.Fatalf("the run after the agent's move, ticket 1: %s\n%s", byID["1"].Status, dump(res))
 	}
 	if tk, _ := d.Ticket("1"); tk.Queue.Name != "Sales" {
 		t.Errorf("otai overrode the agent: ticket 1 is in %q, want Sales\n%s", tk.Queue.Name, dump(res))
@@ -262,18 +269,7 @@ func TestRespectHumansAfterKillBeforeDecision(t *testing.T) {
 	if a := stepOf(t, byID["3"].Steps, "move").Action; a != "no change" {
 		t.Errorf("ticket 3 (not resumed): %q, want no change", a)
 	}
-	if err := d.UpdateTicket(ctx, "1", ticket.Update{Queue: &ticket.Entity{Name: "Sales"}}); err != nil {
-		t.Fatal(err)
-	}
-	d.Touch("1", time.Now().Add(time.Second))
-	res = runOne(t, eng)
-	if tk, _ := d.Ticket("1"); tk.Queue.Name != "Sales" {
-		t.Errorf("otai overrode the agent: ticket 1 is in %q, want Sales\n%s", tk.Queue.Name, dump(res))
-	}
-	cs, err := st.Corrections(ctx, "queue", time.Time{})
-	if err != nil || len(cs) != 1 || cs[0].TicketID != "1" || cs[0].Otai != "Billing" || cs[0].Agent != "Sales" {
-		t.Errorf("corrections = %+v, %v; want ticket 1 Billing -> Sales", cs, err)
-	}
+	agentMovesToSales(t, eng, d, st)
 }
 
 // TestNoteCarriesDecisionID: the note names the decision it explains, and
