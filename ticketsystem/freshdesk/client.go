@@ -161,11 +161,11 @@ func nextLink(h http.Header) string {
 		if m := reNext.FindStringSubmatch(v); m != nil {
 			link := m[1]
 			if u, err := url.Parse(link); err == nil && u.IsAbs() {
-				if _, rest, ok := strings.Cut(u.EscapedPath(), apiRoot+"/"); ok {
-					link = "/" + rest
-					if u.RawQuery != "" {
-						link += "?" + u.RawQuery
-					}
+				// Cut the link as written (no re-escaping), at the API
+				// root in its path (not in its query).
+				path, _, _ := strings.Cut(link, "?")
+				if i := strings.Index(path, apiRoot+"/"); i >= 0 {
+					link = link[i+len(apiRoot):]
 				}
 			}
 			return link
