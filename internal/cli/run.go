@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +18,7 @@ import (
 	"github.com/otai-dev/otai/config"
 	"github.com/otai-dev/otai/orchestrator"
 	"github.com/otai-dev/otai/pipe"
+	"github.com/otai-dev/otai/ticket"
 	"github.com/spf13/cobra"
 )
 
@@ -185,7 +188,49 @@ func printResults(w io.Writer, format string, rs []orchestrator.RunResult) {
 // jsonResult adds the failures, which Result keeps as errors, to the output.
 func jsonResult(r orchestrator.RunResult) map[string]any {
 	return map[string]any{"runner": r.Runner, "started": r.Started, "duration_ms": r.Duration.Milliseconds(),
-		"status": r.Status, "dry_run": r.DryRun, "counts": r.Counts(), "http_retries": r.HTTPRetries, "failures": r.Failures(), "steps": r.Steps}
+		"status": r.Status, "dry_run": r.DryRun, "counts": r.Counts(), "http_retries": r.HTTPRetries, "failures": r.Failures(), "steps": compactSteps(r.Steps)}
+}
+
+// ticketSummary is a fetched ticket as the JSON result shows it: what
+// identifies it and what triage changes, not its body, notes or customer
+// (a fetch of 100 tickets would otherwise print 100 bodies).
+type ticketSummary struct {
+	ID       string `json:"id"`
+	Number   string `json:"number,omitempty"`
+	Subject  string `json:"subject"`
+	Queue    string `json:"queue,omitempty"`
+	Priority string `json:"priority,omitempty"`
+	State    string `json:"state,omitempty"`
+}
+
+// compactSteps returns copies of rs in which ticket lists in the data are
+// summaries; rs is not changed.
+func compactSteps(rs []pipe.Result) []pipe.Result {
+	if rs == nil {
+		return nil
+	}
+	out := make([]pipe.Result, len(rs))
+	for i, r := range rs {
+		if ts, ok := r.Data["tickets"].([]ticket.Ticket); ok {
+			d := maps.Clone(r.Data)
+			sum := make([]ticketSummary, len(ts))
+			for j, t := range ts {
+				sum[j] = ticketSummary{ID: t.ID, Number: t.Number, Subject: t.Subject,
+					Queue: t.Queue.String(), Priority: t.Priority.String(), State: t.State.String()}
+			}
+			d["tickets"] = sum
+			r.Data = d
+		}
+		r.Steps = compactSteps(r.Steps)
+		for j := range r.Items {
+			if j == 0 {
+				r.Items = slices.Clone(r.Items)
+			}
+			r.Items[j].Steps = compactSteps(r.Items[j].Steps)
+		}
+		out[i] = r
+	}
+	return out
 }
 
 // printSummary writes a table of what happened to each ticket.
