@@ -28,7 +28,7 @@ func RunSteps(ctx context.Context, rc *Context, steps []*Step) []Result {
 		case failed != "":
 			r = Skipped("skipped because %s failed", failed)
 		case ctx.Err() != nil:
-			r = Failed(fmt.Errorf("not run: %w", ctx.Err()))
+			r = Failed(fmt.Errorf("not run: %w", context.Cause(ctx)))
 		default:
 			r = runStep(ctx, rc, s)
 		}

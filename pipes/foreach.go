@@ -2,6 +2,7 @@ package pipes
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -120,6 +121,10 @@ func itemKey(rc *pipe.Context, pipeID, ticketID string) string {
 	return markKey(rc, pipeID, ticketID)
 }
 
+// ErrLeaseLost ends the work on a ticket whose lease another process took
+// over while this one still worked on it.
+var ErrLeaseLost = errors.New("lost the lease on the ticket to another otai instance (this process stalled for longer than claim_ttl); stopped working on it")
+
 // notClaimed is the message of a ticket another replica is working on.
 const notClaimed = "being worked on by another otai instance"
 
@@ -134,7 +139,13 @@ func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*
 		// two replicas that fetched the same ticket cannot both find it
 		// unmarked, because the second one gets the lease only after the
 		// first has marked the ticket and released it.
-		ok, stop, err := claim(ctx, rc, key, claimTTL)
+		// Losing the lease (this process stalled for longer than its ttl
+		// and another one took the ticket) stops the ticket's work: its
+		// steps not yet run are not run, and requests in flight end.
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		ok, stop, err := claim(ctx, rc, key, claimTTL, func() { cancel(ErrLeaseLost) })
 		if err != nil {
 			it.Status, it.Message = pipe.StatusFailed, err.Error()
 			return it
@@ -208,7 +219,10 @@ func runItem(ctx context.Context, parent *pipe.Context, pipeID string, steps []*
 // claim takes the lease on key and keeps renewing it (every third of the
 // ttl) until stop is called, which releases it. A release that fails is
 // logged: the lease then runs out by itself.
-func claim(ctx context.Context, rc *pipe.Context, key string, ttl time.Duration) (ok bool, stop func(), err error) {
+//
+// When a renewal finds the lease held by another owner, lost is called
+// and renewing ends.
+func claim(ctx context.Context, rc *pipe.Context, key string, ttl time.Duration, lost func()) (ok bool, stop func(), err error) {
 	if ttl <= 0 {
 		ttl = 5 * time.Minute
 	}
@@ -238,7 +252,9 @@ func claim(ctx context.Context, rc *pipe.Context, key string, ttl time.Duration)
 				case err != nil:
 					rc.Log().Warn("could not renew the lease on the ticket", "error", err)
 				case !held:
-					rc.Log().Warn("lost the lease on the ticket: it ran out and another otai instance took it over")
+					rc.Log().Warn("lost the lease on the ticket: it ran out and another otai instance took it over; stopping work on it")
+					lost()
+					return
 				}
 			}
 		}
