@@ -60,16 +60,7 @@ func unfinished(t *testing.T, st *state.Store) []string {
 // its note fails. The next run's fetch no longer finds it; it must still
 // be retried (resumed from the journal) and noted once.
 func TestResumeAfterNoteFailedOnMovedTicket(t *testing.T) {
-	st := openMarks(t)
-	eng := build(t, inboxTriageYAML, orchestrator.Options{Marks: st, Decisions: st})
-	d := desk(t, eng, "desk")
-	d.Add(inbox()...)
-	d.Fail(testsys.OpAddNote, "1", &ticket.Error{Op: "adding note to ticket 1", Kind: ticket.ErrUnavailable, Message: "maintenance window"}, 1)
-
-	res := runOne(t, eng)
-	if byID, _ := items(t, res, "each"); byID["1"].Status != pipe.StatusFailed {
-		t.Fatalf("first run, ticket 1: %s, want failed\n%s", byID["1"].Status, dump(res))
-	}
+	st, eng, d := noteFailsOnce(t, inboxTriageYAML)
 	if tk, _ := d.Ticket("1"); tk.Queue.Name != "Billing" || len(tk.Notes) != 0 {
 		t.Fatalf("after the first run ticket 1 is in %q with %d notes, want Billing and none", tk.Queue.Name, len(tk.Notes))
 	}
@@ -77,7 +68,7 @@ func TestResumeAfterNoteFailedOnMovedTicket(t *testing.T) {
 		t.Errorf("unfinished after the first run: %q, want only ticket 1", got)
 	}
 
-	res = runOne(t, eng)
+	res := runOne(t, eng)
 	byID, order := items(t, res, "each")
 	if !slices.Contains(order, "1") || byID["1"].Status != pipe.StatusSucceeded {
 		t.Fatalf("second run did not resume ticket 1 (tickets %v)\n%s", order, dump(res))
@@ -201,17 +192,8 @@ func TestDecisionBeforeProcessedMark(t *testing.T) {
 // Sales and record a correction: the failed decision's move counts as
 // written.
 func TestRespectHumansAfterFailedNote(t *testing.T) {
-	st := openMarks(t)
-	eng := build(t, triageYAML(1, triageSteps, ""), orchestrator.Options{Marks: st, Decisions: st})
-	d := desk(t, eng, "desk")
-	d.Add(inbox()...)
-	d.Fail(testsys.OpAddNote, "1", &ticket.Error{Op: "adding note to ticket 1", Kind: ticket.ErrUnavailable, Message: "maintenance window"}, 1)
-
+	st, eng, d := noteFailsOnce(t, triageYAML(1, triageSteps, ""))
 	res := runOne(t, eng)
-	if byID, _ := items(t, res, "each"); byID["1"].Status != pipe.StatusFailed {
-		t.Fatalf("first run, ticket 1: %s, want failed\n%s", byID["1"].Status, dump(res))
-	}
-	res = runOne(t, eng)
 	byID, _ := items(t, res, "each")
 	if byID["1"].Status != pipe.StatusSucceeded || stepOf(t, byID["1"].Steps, "move").Action != "no change" {
 		t.Fatalf("second run, ticket 1: %s, want succeeded with no change (the failed decision recorded the move)\n%s", byID["1"].Status, dump(res))
@@ -298,4 +280,20 @@ func TestNoteCarriesDecisionID(t *testing.T) {
 	if tk, _ := d.Ticket("1"); len(tk.Notes) != 1 {
 		t.Errorf("a rerun added a note: %d notes", len(tk.Notes))
 	}
+}
+
+// noteFailsOnce builds src with a state store, seeds the inbox, makes the
+// first note on ticket 1 fail and runs once: ticket 1 fails after its move.
+func noteFailsOnce(t *testing.T, src string) (*state.Store, *orchestrator.Engine, *testsys.System) {
+	t.Helper()
+	st := openMarks(t)
+	eng := build(t, src, orchestrator.Options{Marks: st, Decisions: st})
+	d := desk(t, eng, "desk")
+	d.Add(inbox()...)
+	d.Fail(testsys.OpAddNote, "1", &ticket.Error{Op: "adding note to ticket 1", Kind: ticket.ErrUnavailable, Message: "maintenance window"}, 1)
+	res := runOne(t, eng)
+	if byID, _ := items(t, res, "each"); byID["1"].Status != pipe.StatusFailed {
+		t.Fatalf("first run, ticket 1: %s, want failed\n%s", byID["1"].Status, dump(res))
+	}
+	return st, eng, d
 }

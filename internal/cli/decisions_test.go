@@ -21,11 +21,7 @@ import (
 func recordDecisions(t *testing.T, dir string, n int) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := state.Open(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStateDB(t, dir)
 	base := time.Now().Add(-time.Duration(n+1) * time.Minute).UTC()
 	for i := range n {
 		at := base.Add(time.Duration(i) * time.Minute)

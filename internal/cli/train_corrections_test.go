@@ -19,11 +19,7 @@ import (
 func recordCorrections(t *testing.T, dir string, cs ...pipe.Correction) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := state.Open(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStateDB(t, dir)
 	at := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	for i, c := range cs {
 		c.DecisionID = fmt.Sprintf("d%d", i)
@@ -218,4 +214,15 @@ services:
 	if _, err := linear.Load(model); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// openStateDB opens <dir>/state.db for the test, closed at its end.
+func openStateDB(t *testing.T, dir string) *state.Store {
+	t.Helper()
+	st, err := state.Open(context.Background(), filepath.Join(dir, "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
