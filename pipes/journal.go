@@ -86,11 +86,14 @@ func resume(ctx context.Context, rc *pipe.Context, pipeID, system string, ts []t
 				continue
 			}
 		}
-		at, done, err := rc.Marks.Processed(ctx, key)
+		m, done, err := processedMark(ctx, rc.Marks, key)
 		switch {
 		case err != nil:
 			rc.Log().Warn("could not read the processed mark of an unfinished ticket", "ticket", id, "error", err)
-		case done && !t.UpdatedAt.After(at):
+		case done && (!t.UpdatedAt.After(m.At) || (m.Fingerprint != "" && m.Fingerprint == pipe.Fingerprint(t))):
+			// Finished (killed between the mark and forgetting it), and
+			// not changed since in a way that matters: the for-each would
+			// skip it, so there is nothing to resume.
 			forget(key, "it was finished")
 			continue
 		}

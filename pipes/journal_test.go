@@ -297,3 +297,29 @@ func noteFailsOnce(t *testing.T, src string) (*state.Store, *orchestrator.Engine
 	}
 	return st, eng, d
 }
+
+// TestResumeForgetsFinishedTicketTouchedSince: a ticket marked processed
+// (with its fingerprint) whose journal entry a kill left behind, and that
+// got only a reply since, is forgotten, not resumed again and again.
+func TestResumeForgetsFinishedTicketTouchedSince(t *testing.T) {
+	ctx := context.Background()
+	st := openMarks(t)
+	eng := build(t, inboxTriageYAML, orchestrator.Options{Marks: st, Decisions: st})
+	d := desk(t, eng, "desk")
+	d.Add(inbox()...)
+	three, _ := d.Ticket("3") // in Billing: not fetched from the Inbox
+	if err := st.MarkStarted(ctx, "triage/each/3", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkProcessedAs(ctx, "triage/each/3", pipe.Mark{At: time.Now(), Fingerprint: pipe.Fingerprint(&three)}); err != nil {
+		t.Fatal(err)
+	}
+	d.Touch("3", time.Now().Add(time.Minute)) // a reply, after the mark
+	res := runOne(t, eng)
+	if _, order := items(t, res, "each"); slices.Contains(order, "3") {
+		t.Fatalf("ticket 3 was resumed\n%s", dump(res))
+	}
+	if got := unfinished(t, st); len(got) != 0 {
+		t.Errorf("unfinished after the run: %q, want none", got)
+	}
+}
