@@ -92,7 +92,7 @@ func init() {
 type Change = pipe.Change
 
 // alreadySet lists the entity fields of u that cur already shows at their
-// target value (From = To).
+// target value (From = To, as cur shows it).
 func alreadySet(u ticket.Update, cur *ticket.Ticket) []Change {
 	if cur == nil {
 		return nil
@@ -107,7 +107,9 @@ func alreadySet(u ticket.Update, cur *ticket.Ticket) []Change {
 		{"type", u.Type, cur.Type}, {"owner", u.Owner, cur.Owner},
 	} {
 		if f.want != nil && !f.want.IsZero() && f.want.Matches(f.have) {
-			out = append(out, Change{Field: f.name, From: f.have.String(), To: f.want.String()})
+			// As the ticket shows it (a name where the config wrote an
+			// id), which is what a later run compares with.
+			out = append(out, Change{Field: f.name, From: f.have.String(), To: f.have.String()})
 		}
 	}
 	return out
