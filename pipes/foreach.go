@@ -46,8 +46,9 @@ func newForEach(b registry.Build[ForEachParams]) (pipe.Pipe, error) {
 		// updated (and which should still show the tickets as fetched).
 		p.Tickets = slices.Clone(p.Tickets)
 		var unfinished map[string]bool
+		var unread []pipe.ItemResult
 		if p.Resume && !rc.DryRun {
-			p.Tickets, unfinished = resume(ctx, rc, b.ID, p.TicketSystem, p.Tickets)
+			p.Tickets, unfinished, unread = resume(ctx, rc, b.ID, p.TicketSystem, p.Tickets)
 		}
 		conc := max(1, min(p.Concurrency, 64))
 		items := make([]pipe.ItemResult, len(p.Tickets))
@@ -80,6 +81,7 @@ func newForEach(b registry.Build[ForEachParams]) (pipe.Pipe, error) {
 				Priority: t.Priority.String(), Status: pipe.StatusSkipped,
 				Message: "not started: otai is shutting down; it will be picked up next run"}
 		}
+		items = append(items, unread...)
 		var ok, skipped, failed int
 		for _, it := range items {
 			switch it.Status {

@@ -35,20 +35,23 @@ type Journal interface {
 // exists; one that cannot be read now is tried again next run.
 //
 // It also returns the ids of the unfinished tickets it kept, fetched or
-// read back (see pipe.Context.Resumed).
-func resume(ctx context.Context, rc *pipe.Context, pipeID, system string, ts []ticket.Ticket) ([]ticket.Ticket, map[string]bool) {
+// read back (see pipe.Context.Resumed), and a failed item for each one it
+// could not read back: the run then reports them (and fails) instead of
+// looking done while a ticket waits for its note.
+func resume(ctx context.Context, rc *pipe.Context, pipeID, system string, ts []ticket.Ticket) ([]ticket.Ticket, map[string]bool, []pipe.ItemResult) {
 	j, ok := rc.Marks.(Journal)
 	if !ok {
-		return ts, nil
+		return ts, nil, nil
 	}
 	prefix := markKey(rc, pipeID, "")
 	keys, err := j.Unfinished(ctx, prefix)
 	if err != nil {
 		rc.Log().Warn("could not list unfinished tickets; they are not resumed this run", "error", err)
-		return ts, nil
+		return ts, nil, []pipe.ItemResult{{Status: pipe.StatusFailed,
+			Message: "could not list the tickets an earlier run left unfinished; trying again next run: " + err.Error()}}
 	}
 	if len(keys) == 0 {
-		return ts, nil
+		return ts, nil, nil
 	}
 	fetched := make(map[string]*ticket.Ticket, len(ts))
 	for i := range ts {
@@ -63,6 +66,7 @@ func resume(ctx context.Context, rc *pipe.Context, pipeID, system string, ts []t
 	var sys ticket.System
 	var resumed []ticket.Ticket
 	unfinished := map[string]bool{}
+	var unread []pipe.ItemResult
 	for _, key := range keys {
 		id := strings.TrimPrefix(key, prefix)
 		if id == "" || strings.Contains(id, "/") {
@@ -73,7 +77,8 @@ func resume(ctx context.Context, rc *pipe.Context, pipeID, system string, ts []t
 			if sys == nil {
 				if sys, err = rc.Services.TicketSystem(system); err != nil {
 					rc.Log().Warn("cannot resume unfinished tickets: name their ticket_system in the for-each's params", "error", err)
-					return ts, nil
+					return ts, nil, []pipe.ItemResult{{Status: pipe.StatusFailed,
+						Message: "cannot resume unfinished tickets: name their ticket_system in the for-each's params: " + err.Error()}}
 				}
 			}
 			t, err = sys.GetTicket(ctx, id)
@@ -83,6 +88,8 @@ func resume(ctx context.Context, rc *pipe.Context, pipeID, system string, ts []t
 				continue
 			case err != nil:
 				rc.Log().Warn("could not read an unfinished ticket; trying again next run", "ticket", id, "error", err)
+				unread = append(unread, pipe.ItemResult{TicketID: id, Status: pipe.StatusFailed,
+					Message: "resuming: could not read the ticket back; trying again next run: " + err.Error()})
 				continue
 			}
 		}
@@ -104,8 +111,8 @@ func resume(ctx context.Context, rc *pipe.Context, pipeID, system string, ts []t
 		}
 	}
 	if len(resumed) == 0 {
-		return ts, unfinished
+		return ts, unfinished, unread
 	}
 	rc.Log().Info("resuming tickets started earlier and not finished", "tickets", len(resumed))
-	return append(resumed, ts...), unfinished
+	return append(resumed, ts...), unfinished, unread
 }

@@ -323,3 +323,33 @@ func TestResumeForgetsFinishedTicketTouchedSince(t *testing.T) {
 		t.Errorf("unfinished after the run: %q, want none", got)
 	}
 }
+
+// TestResumeReadFailureFailsTheRun: an unfinished ticket that cannot be
+// read back is reported as a failed ticket (the run does not look done),
+// and is resumed by the next run.
+func TestResumeReadFailureFailsTheRun(t *testing.T) {
+	ctx := context.Background()
+	st := openMarks(t)
+	eng := build(t, inboxTriageYAML, orchestrator.Options{Marks: st, Decisions: st})
+	d := desk(t, eng, "desk")
+	d.Add(inbox()...)
+	if err := st.MarkStarted(ctx, "triage/each/3", time.Now()); err != nil { // in Billing: not fetched
+		t.Fatal(err)
+	}
+	d.Fail(testsys.OpGet, "3", &ticket.Error{Op: "getting ticket 3", Kind: ticket.ErrUnavailable, Message: "maintenance window"}, 1)
+	res := runOne(t, eng)
+	byID, _ := items(t, res, "each")
+	if it := byID["3"]; it.Status != pipe.StatusFailed || !strings.Contains(it.Message, "could not read the ticket back") {
+		t.Fatalf("ticket 3: %s %q, want failed\n%s", it.Status, it.Message, dump(res))
+	}
+	if res.Status != pipe.StatusFailed {
+		t.Errorf("run status %s, want failed", res.Status)
+	}
+	res = runOne(t, eng)
+	if byID, _ := items(t, res, "each"); byID["3"].Status != pipe.StatusSucceeded {
+		t.Errorf("next run, ticket 3: %s %q, want resumed and done\n%s", byID["3"].Status, byID["3"].Message, dump(res))
+	}
+	if got := unfinished(t, st); len(got) != 0 {
+		t.Errorf("unfinished after the second run: %q", got)
+	}
+}
