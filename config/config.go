@@ -355,6 +355,10 @@ func (l *loader) str(n *Node, field string, required bool, parent *Node) string 
 		l.errs.add(n.Pos, field, "must be a literal, not a template")
 		return ""
 	}
+	if required && strings.TrimSpace(n.Value) == "" {
+		l.errs.add(n.Pos, field, "must not be empty")
+		return ""
+	}
 	return n.Value
 }
 

@@ -21,6 +21,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("services:\n  - id: h\n    use: test:TicketSystem\n    params: {base_url: '{{ env.X }}', retries: '{{ context.n }}'}\n"))
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("<<: {a: 1}\n"))
+	f.Add([]byte("pipes:\n  - id: a\n    use: ''\n"))
 	sec := secrets(map[string]string{"GOOD": "fuzz-secret"})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := config.Parse("fuzz.yaml", data, config.Options{Secrets: sec})

@@ -164,6 +164,7 @@ func TestExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	bad := writeFile(t, dir, "bad.yml", "services:\n  - id: x\n    use: local:TicketSystm\n")
 	good := writeFile(t, dir, "good.yml", "services:\n  - id: x\n    use: local:TicketSystem\n")
+	emptyUse := writeFile(t, dir, "empty.yml", "pipes:\n  - id: a\n    use: ''\n")
 	notDir := writeFile(t, dir, "file", "")
 	corrupt := filepath.Join(dir, "corrupt")
 	os.MkdirAll(corrupt, 0o755)
@@ -182,6 +183,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, ExitUsage, "unknown command", ""},
 		{"bad log level", []string{"version", "--log-level", "loud"}, ExitUsage, "--log-level", ""},
 		{"validate bad", []string{"validate", bad}, ExitFailure, "bad.yml:3:10: services[0].use: unknown component \"local:TicketSystm\" (did you mean \"local:TicketSystem\"?)", ""},
+		{"validate empty use", []string{"validate", emptyUse}, ExitFailure, "empty.yml:3:10: pipes[0].use: must not be empty\notai: 1 problem in", ""},
 		{"validate good", []string{"validate", good}, ExitOK, "", "good.yml: valid (1 service, 0 pipes, 0 runners)"},
 		{"validate default", []string{"validate"}, ExitOK, "", "valid"},
 		{"validate missing file", []string{"validate", filepath.Join(dir, "nope.yml")}, ExitEnv, "reading config", ""},

@@ -64,7 +64,7 @@ func (app *App) load(f *configFlags) (*config.File, error) {
 		for _, e := range ce {
 			fmt.Fprintln(app.Err, secret.Redact(e.Error()))
 		}
-		return nil, &exitError{ExitFailure, fmt.Errorf("%d problem(s) in %s", len(ce), nameOf(f.path))}
+		return nil, &exitError{ExitFailure, fmt.Errorf("%s in %s", plural(len(ce), "problem"), nameOf(f.path))}
 	}
 	if err != nil {
 		return nil, failure(err)
