@@ -107,6 +107,9 @@ func Decode(data []byte) (*Model, error) {
 		}
 		return nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
 	}
+	if ts := h.Meta.TrainingTexts; ts != nil && (ts.K < 1 || ts.K > 16 || len(ts.Bits) == 0) {
+		return nil, fmt.Errorf("%w: training text filter with %d hashes over %d bytes", ErrCorrupt, ts.K, len(ts.Bits))
+	}
 	nf, nc := h.NumFeatures, len(h.Labels)
 	if nf < 0 || nf > maxFeatures || nc > maxLabels {
 		return nil, fmt.Errorf("%w: %d features, %d labels", ErrCorrupt, nf, nc)

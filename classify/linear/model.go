@@ -25,6 +25,8 @@ type Metadata struct {
 	Iterations  int                `json:"iterations"`
 	TrainMillis int64              `json:"train_ms"`
 	OtaiVersion string             `json:"otai_version,omitempty"`
+	// TrainingTexts lets 'otai eval' notice rows the model learned from.
+	TrainingTexts *TextSet `json:"training_texts,omitempty"`
 }
 
 // Model is a trained linear text classifier. It is safe for concurrent use.

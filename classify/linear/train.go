@@ -374,7 +374,7 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 	}
 	m.Meta = Metadata{TrainedAt: time.Now().UTC().Truncate(time.Second), DataHash: DataHash(examples), Examples: n,
 		ClassCounts: counts, Seed: opts.Seed, Trainer: opts, Metrics: metrics, Iterations: iters,
-		TrainMillis: time.Since(start).Milliseconds()}
+		TrainMillis: time.Since(start).Milliseconds(), TrainingTexts: newTextSet(exampleTexts(examples))}
 	if err := m.init(); err != nil {
 		return nil, fmt.Errorf("trained model is invalid: %w", err)
 	}
@@ -386,6 +386,14 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func exampleTexts(examples []Example) []string {
+	out := make([]string, len(examples))
+	for i, e := range examples {
+		out[i] = e.Text
+	}
+	return out
 }
 
 // DataHash is the sha256 of the examples (label and text, in order).

@@ -73,6 +73,8 @@ the model was trained on.`,
 				}
 				truth := make([]string, len(recs))
 				probs := make([][]float64, len(recs))
+				seen := make([]bool, len(recs))
+				nSeen := 0
 				for i, r := range recs {
 					if i%1024 == 0 {
 						if err := cmd.Context().Err(); err != nil {
@@ -81,8 +83,15 @@ the model was trained on.`,
 					}
 					truth[i] = r.Label
 					probs[i] = m.Probabilities(r.Text)
+					if s, _ := m.SeenInTraining(r.Text); s {
+						seen[i] = true
+						nSeen++
+					}
 				}
 				rep := evalreport.Compute(m.Labels, truth, probs, topK)
+				if nSeen > 0 {
+					rep.Seen = unseenScores(m, truth, probs, seen, nSeen, topK)
+				}
 				info := m.Describe()
 				rep.Model = fmt.Sprintf("%s (%s, %s)", filepath.Base(modelPath), info.Name, info.Version)
 				rep.Data = df.data
@@ -100,6 +109,9 @@ the model was trained on.`,
 						return envError(fmt.Errorf("report: %w", err))
 					}
 					fmt.Fprintf(app.Err, "wrote %s\n", report)
+				}
+				if w := rep.Warning(); w != "" && jsonOut {
+					fmt.Fprintf(app.Err, "warning: %s\n", w)
 				}
 				if jsonOut {
 					enc := json.NewEncoder(app.Out)
@@ -120,4 +132,25 @@ the model was trained on.`,
 		f.Lookup("dedupe").DefValue = "false"
 		return cmd
 	})
+}
+
+// unseenScores scores the rows the model was not trained on.
+func unseenScores(m *linear.Model, truth []string, probs [][]float64, seen []bool, nSeen, topK int) *evalreport.Overlap {
+	o := &evalreport.Overlap{Rows: nSeen, FPRate: m.Meta.TrainingTexts.FPRate}
+	if mt := m.Meta.Metrics; mt["holdout"] > 0 {
+		o.HeldOut = &evalreport.Summary{N: int(mt["holdout"]), Accuracy: mt["accuracy"], MacroF1: mt["macro_f1"]}
+	}
+	var t []string
+	var p [][]float64
+	for i := range truth {
+		if !seen[i] {
+			t = append(t, truth[i])
+			p = append(p, probs[i])
+		}
+	}
+	if len(t) > 0 {
+		u := evalreport.Compute(m.Labels, t, p, topK)
+		o.Unseen = &evalreport.Summary{N: u.N, Accuracy: u.Accuracy, MacroF1: u.MacroF1}
+	}
+	return o
 }

@@ -50,6 +50,9 @@ func TestTrainEvalClassify(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "macro-F1") || !strings.Contains(out, "confusion matrix") {
 		t.Fatalf("eval: exit %d\n%s\n%s", code, out, errs)
 	}
+	if strings.Contains(out, "warning:") {
+		t.Errorf("eval on new data warns about training data:\n%s", out)
+	}
 	var acc float64
 	fmt.Sscanf(out[strings.Index(out, "accuracy:")+len("accuracy:"):], "%f", &acc)
 	if acc < 0.9 {
@@ -58,6 +61,23 @@ func TestTrainEvalClassify(t *testing.T) {
 	html, err := os.ReadFile(filepath.Join(dir, "r.html"))
 	if err != nil || !bytes.Contains(html, []byte("<svg")) || bytes.Contains(html, []byte("http://")) && !bytes.Contains(html, []byte("http://www.w3.org/2000/svg")) {
 		t.Errorf("report missing or not self-contained (%v)", err)
+	}
+	// Scored on its own training data (and some new rows), eval says so
+	// and scores the new rows apart.
+	mixed := filepath.Join(dir, "mixed.csv")
+	tr, _ := os.ReadFile(train)
+	te, _ := os.ReadFile(test)
+	os.WriteFile(mixed, append(tr, te[bytes.IndexByte(te, '\n')+1:]...), 0o644)
+	code, out, errs = otai(t, "eval", "--model", model, "--data", mixed, "--report", filepath.Join(dir, "m.html"))
+	if code != ExitOK || !strings.Contains(out, "warning:   300 of 400 rows (75%) were among the model's training examples, so these scores are optimistic; on the other 100 rows: accuracy") {
+		t.Errorf("eval on training data: exit %d\n%s\n%s", code, out, errs)
+	}
+	if html, _ := os.ReadFile(filepath.Join(dir, "m.html")); !bytes.Contains(html, []byte(`id="seen-warning"`)) {
+		t.Errorf("the HTML report does not carry the warning")
+	}
+	code, out, errs = otai(t, "eval", "--model", model, "--data", train, "--json")
+	if code != ExitOK || !strings.Contains(errs, "warning: 300 of 300 rows (100%)") || !strings.Contains(errs, "score the model on tickets it was not trained on (training held out") || !strings.Contains(out, `"seen_in_training"`) {
+		t.Errorf("eval --json on training data: exit %d\n%s\n%s", code, out, errs)
 	}
 	code, out, _ = otai(t, "eval", "--model", model, "--data", test, "--json")
 	var rep struct {

@@ -59,6 +59,47 @@ type Report struct {
 	Bins       []Bin          `json:"reliability"`
 	Thresholds []Threshold    `json:"thresholds"`
 	Unknown    int            `json:"unknown_labels"` // true labels the model does not know
+	// Seen is set when some rows were among the model's training
+	// examples: the scores above are then optimistic.
+	Seen *Overlap `json:"seen_in_training,omitempty"`
+}
+
+// Overlap says how many scored rows the model was trained on, and the
+// scores on the others.
+type Overlap struct {
+	Rows   int     `json:"rows"`    // rows found among the training texts
+	FPRate float64 `json:"fp_rate"` // chance that an unseen row is counted as seen
+	// Unseen scores the rows the model did not learn from; nil when there
+	// are none.
+	Unseen *Summary `json:"unseen,omitempty"`
+	// HeldOut is what training measured on the examples it held out.
+	HeldOut *Summary `json:"held_out_at_training,omitempty"`
+}
+
+// Summary is the headline of a report.
+type Summary struct {
+	N        int     `json:"n"`
+	Accuracy float64 `json:"accuracy"`
+	MacroF1  float64 `json:"macro_f1"`
+}
+
+// Warning is one line for a person: what share of the rows the model has
+// seen, and what that means; "" when none.
+func (r *Report) Warning() string {
+	if r.Seen == nil || r.Seen.Rows == 0 {
+		return ""
+	}
+	w := fmt.Sprintf("%d of %d rows (%.0f%%) were among the model's training examples, so these scores are optimistic",
+		r.Seen.Rows, r.N, 100*float64(r.Seen.Rows)/float64(max(r.N, 1)))
+	if u := r.Seen.Unseen; u != nil {
+		w += fmt.Sprintf("; on the other %d rows: accuracy %.4f, macro-F1 %.4f", u.N, u.Accuracy, u.MacroF1)
+	} else {
+		w += "; score the model on tickets it was not trained on"
+	}
+	if h := r.Seen.HeldOut; h != nil {
+		w += fmt.Sprintf(" (training held out %d examples and scored accuracy %.4f, macro-F1 %.4f on them)", h.N, h.Accuracy, h.MacroF1)
+	}
+	return w
 }
 
 // Compute scores predictions. modelLabels name the columns of probs; truth
@@ -208,6 +249,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "examples:  %d", r.N)
 	if r.Unknown > 0 {
 		fmt.Fprintf(&b, " (%d with labels the model does not know)", r.Unknown)
+	}
+	if w := r.Warning(); w != "" {
+		fmt.Fprintf(&b, "\nwarning:   %s", w)
 	}
 	fmt.Fprintf(&b, "\naccuracy:  %.4f   (majority class %.4f, top-%d %.4f)\n", r.Accuracy, r.Majority, r.TopK, r.TopKAcc)
 	fmt.Fprintf(&b, "macro-F1:  %.4f   weighted-F1 %.4f\n", r.MacroF1, r.WeightedF1)

@@ -170,9 +170,11 @@ svg text{font-family:inherit}.lbl{font-size:12px;fill:#1d2330}.num{font-size:12p
 .grid{stroke:#e3e7ee}.frame{fill:none;stroke:#8a93a3}.diag{stroke:#c0392b;stroke-dasharray:5 4;stroke-width:1.5}
 .acc{fill:#2d6cb5;fill-opacity:.8}.conf{stroke:#f39c12;stroke-width:3}.count{fill:#7f8c8d;fill-opacity:.55}
 p.note{color:#5b6475;font-size:13px;margin:6px 0 0}
+p.warn{background:#fff4e0;border:1px solid #f0c36d;border-radius:8px;padding:10px 14px;margin:0 0 18px}
 </style></head><body><main>
 <h1>{{if .R.Title}}{{.R.Title}}{{else}}Classifier evaluation{{end}}</h1>
 <div class="meta">{{if .R.Model}}model {{.R.Model}} · {{end}}{{if .R.Data}}data {{.R.Data}} · {{end}}{{.R.N}} examples · {{.Generated}}</div>
+{{with .R.Warning}}<p class="warn" id="seen-warning"><b>Warning:</b> {{.}}.</p>{{end}}
 <div class="cards">
 <div class="card"><b>{{f3 .R.Accuracy}}</b><span>accuracy (majority {{f3 .R.Majority}})</span></div>
 <div class="card"><b>{{f3 .R.MacroF1}}</b><span>macro-F1</span></div>

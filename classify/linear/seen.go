@@ -1,0 +1,90 @@
+package linear
+
+import (
+	"math"
+	"strings"
+)
+
+// TextSet is a Bloom filter of the training texts, kept in the model's
+// metadata so that 'otai eval' can tell when it is scoring a model on the
+// data it learned from (the scores are then optimistic). It holds no text:
+// about 15 bits per example, a false positive rate of about 0.1%.
+type TextSet struct {
+	N      int     `json:"n"`       // texts added
+	K      int     `json:"k"`       // hash functions
+	Bits   []byte  `json:"bits"`    // the filter, len*8 bits
+	FPRate float64 `json:"fp_rate"` // expected false-positive rate
+}
+
+// textSetFPRate is the false-positive rate the filter is sized for.
+const textSetFPRate = 0.001
+
+// newTextSet builds the filter of texts; nil for none.
+func newTextSet(texts []string) *TextSet {
+	if len(texts) == 0 {
+		return nil
+	}
+	n := float64(len(texts))
+	bits := math.Ceil(-n * math.Log(textSetFPRate) / (math.Ln2 * math.Ln2))
+	nbytes := int(math.Ceil(bits / 8))
+	k := int(math.Round(float64(nbytes*8) / n * math.Ln2))
+	k = max(1, min(k, 16))
+	s := &TextSet{N: len(texts), K: k, Bits: make([]byte, nbytes)}
+	for _, t := range texts {
+		s.add(t)
+	}
+	m := float64(nbytes * 8)
+	s.FPRate = math.Pow(1-math.Exp(-float64(k)*n/m), float64(k))
+	return s
+}
+
+// textKey hashes a text the way the model sees it (normalised, case-folded)
+// with runs of white space collapsed, so that a re-export with other line
+// breaks still matches.
+func textKey(text string) (uint64, uint64) {
+	h := uint64(fnvOffset)
+	first := true
+	for _, w := range strings.Fields(Normalize(text)) {
+		if !first {
+			h = (h ^ ' ') * fnvPrime
+		}
+		first = false
+		for i := 0; i < len(w); i++ {
+			h = (h ^ uint64(w[i])) * fnvPrime
+		}
+	}
+	return mix(h), mix(h^seedWord) | 1
+}
+
+func (s *TextSet) positions(text string, fn func(bit uint64) bool) bool {
+	m := uint64(len(s.Bits)) * 8
+	h1, h2 := textKey(text)
+	for i := 0; i < s.K; i++ {
+		if !fn((h1 + uint64(i)*h2) % m) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *TextSet) add(text string) {
+	s.positions(text, func(b uint64) bool { s.Bits[b/8] |= 1 << (b % 8); return true })
+}
+
+// Has reports whether text was (very probably) among the texts added.
+func (s *TextSet) Has(text string) bool {
+	if s == nil || len(s.Bits) == 0 || s.K <= 0 {
+		return false
+	}
+	return s.positions(text, func(b uint64) bool { return s.Bits[b/8]&(1<<(b%8)) != 0 })
+}
+
+// SeenInTraining reports whether text was one of the model's training
+// examples (with the filter's small false-positive rate). known is false
+// for models trained before otai recorded its training texts.
+func (m *Model) SeenInTraining(text string) (seen, known bool) {
+	if m.Meta.TrainingTexts == nil {
+		return false, false
+	}
+	return m.Meta.TrainingTexts.Has(text), true
+}
