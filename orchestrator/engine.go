@@ -42,6 +42,8 @@ type Options struct {
 	// requests with it). The engine wraps it (or, when nil, stands in for
 	// it) with a counter of retries that RunResult.HTTPRetries reports.
 	HTTPMetrics httpx.Hook
+	// Version is otai's version, handed to every service.
+	Version string
 }
 
 // retryCounter counts HTTP attempts that are retries (Attempt > 0) and
@@ -165,7 +167,7 @@ func Build(ctx context.Context, f *config.File, opts Options) (_ *Engine, err er
 			return nil, fmt.Errorf("configuring service %s: %w", s.ID, err)
 		}
 		env := registry.Env{DataDir: opts.DataDir, Logger: opts.Logger.With("service", s.ID),
-			Validate: opts.Validate, Services: e.services, HTTPMetrics: e.retries}
+			Validate: opts.Validate, Services: e.services, HTTPMetrics: e.retries, Version: opts.Version}
 		v, err := s.Spec.NewService(ctx, params, env)
 		if err != nil {
 			return nil, fmt.Errorf("%s: starting service %s (%s): %w", s.Pos, s.ID, s.Spec.ID, err)

@@ -52,6 +52,8 @@ type Env struct {
 	Services pipe.Services
 	// HTTPMetrics observes every HTTP attempt of REST adapters (nil: none).
 	HTTPMetrics httpx.Hook
+	// Version is otai's version, recorded in what services write (models).
+	Version string
 }
 
 // Build is what pipe constructors get.

@@ -79,6 +79,10 @@ func (s *TextSet) Has(text string) bool {
 	return s.positions(text, func(b uint64) bool { return s.Bits[b/8]&(1<<(b%8)) != 0 })
 }
 
+// RecordsTrainingTexts reports whether the model can tell its training
+// texts (models from before the filter existed cannot).
+func (m *Model) RecordsTrainingTexts() bool { return m.Meta.TrainingTexts != nil }
+
 // SeenInTraining reports whether text was one of the model's training
 // examples (with the filter's small false-positive rate). known is false
 // for models trained before otai recorded its training texts.

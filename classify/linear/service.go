@@ -108,6 +108,7 @@ func New(ctx context.Context, p *Params, env registry.Env) (classify.Classifier,
 			return nil, fmt.Errorf("training %s from %s: %w", path, p.Train.TicketSystem, err)
 		}
 		m.Meta.Name = o.Field
+		m.Meta.OtaiVersion = env.Version
 		if err := m.Save(path); err != nil {
 			return nil, err
 		}

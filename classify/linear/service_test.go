@@ -33,7 +33,7 @@ func TestServiceTrainsAndLoads(t *testing.T) {
 		fs.tickets = append(fs.tickets, ticket.Ticket{ID: fmt.Sprint(i), Body: e.Text, State: ticket.Entity{Name: "closed"}, Queue: ticket.Entity{Name: e.Label}})
 	}
 	dir := t.TempDir()
-	env := registry.Env{DataDir: dir, Services: fakeServices{fs}}
+	env := registry.Env{DataDir: dir, Services: fakeServices{fs}, Version: "v9.9.9-test"}
 	p := &Params{Model: "models/queue.model", TopK: 2, Threshold: 0.5, Train: &TrainParams{TicketSystem: "helpdesk", Field: "queue", MinExamples: 20}}
 
 	// Validate mode trains and writes nothing.
@@ -71,6 +71,9 @@ func TestServiceTrainsAndLoads(t *testing.T) {
 	c2, err := New(context.Background(), p, env)
 	if err != nil || fs.calls != calls {
 		t.Fatalf("second start: %v, %d new searches", err, fs.calls-calls)
+	}
+	if v := c2.(*Classifier).Model.Meta.OtaiVersion; v != "v9.9.9-test" {
+		t.Errorf("a model trained at start-up records otai version %q", v)
 	}
 	if d := c2.(classify.Describer).Describe(); d.Name != "linear/queue" || len(d.Labels) != 4 {
 		t.Errorf("Describe %+v", d)

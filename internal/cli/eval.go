@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/otai-dev/otai/classify/linear"
 	"github.com/otai-dev/otai/internal/evalreport"
@@ -89,12 +90,14 @@ the model was trained on.`,
 					}
 				}
 				rep := evalreport.Compute(m.Labels, truth, probs, topK)
+				rep.SeenUnknown = !m.RecordsTrainingTexts()
 				if nSeen > 0 {
 					rep.Seen = unseenScores(m, truth, probs, seen, nSeen, topK)
 				}
 				info := m.Describe()
 				rep.Model = fmt.Sprintf("%s (%s, %s)", filepath.Base(modelPath), info.Name, info.Version)
 				rep.Data = df.data
+				rep.Trained = trainedLine(m.Meta)
 				rep.Title = "otai evaluation: " + filepath.Base(modelPath)
 				if report != "" {
 					f, err := os.Create(report)
@@ -153,4 +156,25 @@ func unseenScores(m *linear.Model, truth []string, probs [][]float64, seen []boo
 		o.Unseen = &evalreport.Summary{N: u.N, Accuracy: u.Accuracy, MacroF1: u.MacroF1}
 	}
 	return o
+}
+
+// trainedLine summarises a model's training metadata for eval's header.
+func trainedLine(md linear.Metadata) string {
+	var parts []string
+	if !md.TrainedAt.IsZero() {
+		parts = append(parts, md.TrainedAt.Format("2006-01-02 15:04 UTC"))
+	}
+	if md.Examples > 0 {
+		parts = append(parts, fmt.Sprintf("on %d examples of %s", md.Examples, plural(len(md.ClassCounts), "label")))
+	}
+	if h := md.DataHash; len(h) >= 12 {
+		parts = append(parts, "data sha256 "+h[:12])
+	}
+	if mt := md.Metrics; mt["holdout"] > 0 {
+		parts = append(parts, fmt.Sprintf("held out %d: accuracy %.3f, macro-F1 %.3f, ECE %.3f", int(mt["holdout"]), mt["accuracy"], mt["macro_f1"], mt["ece"]))
+	}
+	if md.OtaiVersion != "" {
+		parts = append(parts, "otai "+md.OtaiVersion)
+	}
+	return strings.Join(parts, "; ")
 }

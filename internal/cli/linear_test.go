@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/otai-dev/otai/classify/linear"
 )
 
 // labelledCSV writes a small EN/DE data set with three queues.
@@ -128,5 +130,41 @@ func TestLinearExitCodes(t *testing.T) {
 		if code != c.code || !strings.Contains(errs, c.msg) {
 			t.Errorf("otai %v: exit %d, want %d with %q\n%s", c.args, code, c.code, c.msg, errs)
 		}
+	}
+}
+
+// TestEvalOldModel: a model written before models recorded their training
+// texts cannot tell; eval says so instead of staying silent.
+func TestEvalOldModel(t *testing.T) {
+	dir := t.TempDir()
+	train := labelledCSV(t, dir, 120, 3)
+	model := filepath.Join(dir, "q.model")
+	if code, out, errs := otai(t, "train", "--data", train, "--label", "queue", "-o", model); code != ExitOK {
+		t.Fatalf("train: exit %d\n%s\n%s", code, out, errs)
+	}
+	m, err := linear.Load(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Meta.TrainingTexts = nil
+	if err := m.Save(model); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := otai(t, "eval", "--model", model, "--data", train)
+	if code != ExitOK || !strings.Contains(out, "warning:   the model keeps no record of its training texts") {
+		t.Errorf("eval of an old model: exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "trained:   ") || !strings.Contains(out, "on 120 examples of 3 labels") {
+		t.Errorf("eval does not show how the model was trained:\n%s", out)
+	}
+}
+
+func TestRareLabels(t *testing.T) {
+	if got := rareLabels(nil); got != "" {
+		t.Errorf("rareLabels(nil) = %q", got)
+	}
+	got := rareLabels(map[string]int{"Sales": 1, "HR": 1})
+	if want := `, 2 with a label too rare to learn: "HR" (1), "Sales" (1)`; got != want {
+		t.Errorf("rareLabels = %q, want %q", got, want)
 	}
 }

@@ -142,7 +142,7 @@ func (app *App) build(ctx context.Context, file *config.File, dryRun bool, httpM
 	env := orchestrator.Environ()
 	delete(env, StateDSNEnv) // may carry a password; templates have no use for it
 	eng, err := orchestrator.Build(ctx, file, orchestrator.Options{DataDir: app.DataDir, Logger: app.Logger,
-		DryRun: dryRun, Marks: st, Decisions: st, Claims: st, Owner: owner, Env: env, HTTPMetrics: httpMetrics})
+		DryRun: dryRun, Marks: st, Decisions: st, Claims: st, Owner: owner, Env: env, HTTPMetrics: httpMetrics, Version: Version})
 	if err != nil {
 		st.Close()
 		return nil, nil, envError(err)

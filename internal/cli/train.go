@@ -36,7 +36,7 @@ func (f *dataFlags) add(cmd *cobra.Command, labelDefault string) {
 	cmd.Flags().StringVar(&f.label, "label", labelDefault, "column holding the label (e.g. queue, priority)")
 	cmd.Flags().StringVar(&f.mapping, "map", "", "column aliases, e.g. subject=title,queue=category")
 	cmd.Flags().StringVar(&f.format, "format", "", "csv or jsonl (default: by file extension)")
-	cmd.Flags().BoolVar(&f.keepEscapes, "keep-escapes", false, `keep literal "\n" sequences (by default they become newlines)`)
+	cmd.Flags().BoolVar(&f.keepEscapes, "keep-escapes", false, `keep literal "\n" sequences as they are (by default they become newlines); the model reads both as white space, so this only changes duplicate detection`)
 	cmd.Flags().BoolVar(&f.dedupe, "dedupe", true, "drop rows whose text repeats an earlier row")
 }
 
@@ -135,8 +135,9 @@ the agent's value), counted --corrections-weight times. A correction replaces fi
 ticket-system examples with the same text, and the newest correction of a text wins.
 --since also limits the corrections.
 
-The model keeps its training metadata (data hash, date, held-out metrics); see it
-with 'otai eval' or in the log line train prints.`,
+The model keeps its training metadata (date, data hash, held-out metrics, otai
+version) and a filter of its training texts; 'otai eval' prints the metadata and
+warns when the scored rows include training examples.`,
 			Example: `  otai train --data tickets.csv --text subject,body --label queue -o queue.model
   otai train --data export.jsonl --label priority -o priority.model
   otai train --data endava.csv --map subject=title --label category -o category.model
@@ -212,7 +213,7 @@ with 'otai eval' or in the log line train prints.`,
 					if err != nil {
 						return trainError(err)
 					}
-					fmt.Fprintf(app.Err, "read %d tickets from %s: %d examples (%d without %s)\n", st.Tickets, from, st.Examples, st.NoLabel, field)
+					fmt.Fprintf(app.Err, "read %d tickets from %s: %d examples (%d without %s%s%s)\n", st.Tickets, from, st.Examples, st.NoLabel, field, noText(st.NoText), rareLabels(st.RareLabels))
 					if err := enoughExamples(ex, minEx, field, st.Tickets); err != nil {
 						return trainError(err)
 					}
@@ -413,4 +414,27 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+func noText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d without subject and body", n)
+}
+
+// rareLabels says which labels were dropped for having too few tickets to
+// learn from, so the counts of the "read" line add up.
+func rareLabels(rare map[string]int) string {
+	if len(rare) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(rare))
+	n := 0
+	for l, c := range rare {
+		names = append(names, fmt.Sprintf("%q (%d)", l, c))
+		n += c
+	}
+	sort.Strings(names)
+	return fmt.Sprintf(", %d with a label too rare to learn: %s", n, strings.Join(names, ", "))
 }

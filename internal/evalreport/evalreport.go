@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -24,10 +25,11 @@ type ClassMetrics struct {
 
 // Bin is one bar of the reliability diagram.
 type Bin struct {
-	Lo, Hi     float64
-	Count      int
-	Confidence float64 // mean top-1 confidence
-	Accuracy   float64 // share correct
+	Lo         float64 `json:"lo"`
+	Hi         float64 `json:"hi"`
+	Count      int     `json:"count"`
+	Confidence float64 `json:"confidence"` // mean top-1 confidence
+	Accuracy   float64 `json:"accuracy"`   // share correct
 }
 
 // Threshold is what a confidence threshold would do: how many tickets
@@ -42,6 +44,7 @@ type Threshold struct {
 type Report struct {
 	Title      string         `json:"title"`
 	Model      string         `json:"model"`
+	Trained    string         `json:"trained,omitempty"` // how the model was trained, one line
 	Data       string         `json:"data"`
 	Labels     []string       `json:"labels"` // row/column order of Confusion
 	N          int            `json:"n"`
@@ -62,6 +65,9 @@ type Report struct {
 	// Seen is set when some rows were among the model's training
 	// examples: the scores above are then optimistic.
 	Seen *Overlap `json:"seen_in_training,omitempty"`
+	// SeenUnknown is set when the model cannot tell which rows it was
+	// trained on (a model from an otai before 0.x kept no record).
+	SeenUnknown bool `json:"seen_in_training_unknown,omitempty"`
 }
 
 // Overlap says how many scored rows the model was trained on, and the
@@ -86,11 +92,14 @@ type Summary struct {
 // Warning is one line for a person: what share of the rows the model has
 // seen, and what that means; "" when none.
 func (r *Report) Warning() string {
-	if r.Seen == nil || r.Seen.Rows == 0 {
+	if r.SeenUnknown {
+		return "the model keeps no record of its training texts (trained by an older otai), so eval cannot tell whether these rows were among them; if they were, these scores are optimistic"
+	}
+	if !r.Seen.Significant(r.N) {
 		return ""
 	}
-	w := fmt.Sprintf("%d of %d rows (%.0f%%) were among the model's training examples, so these scores are optimistic",
-		r.Seen.Rows, r.N, 100*float64(r.Seen.Rows)/float64(max(r.N, 1)))
+	w := fmt.Sprintf("%d of %d rows (%s) were among the model's training examples, so these scores are optimistic",
+		r.Seen.Rows, r.N, percent(r.Seen.Rows, r.N))
 	if u := r.Seen.Unseen; u != nil {
 		w += fmt.Sprintf("; on the other %d rows: accuracy %.4f, macro-F1 %.4f", u.N, u.Accuracy, u.MacroF1)
 	} else {
@@ -99,7 +108,42 @@ func (r *Report) Warning() string {
 	if h := r.Seen.HeldOut; h != nil {
 		w += fmt.Sprintf(" (training held out %d examples and scored accuracy %.4f, macro-F1 %.4f on them)", h.N, h.Accuracy, h.MacroF1)
 	}
+	if r.Seen.FPRate > 0 {
+		w += fmt.Sprintf(". The check mistakes about 1 new row in %s for a training example", roundSig(1/r.Seen.FPRate))
+	}
 	return w
+}
+
+// Significant reports whether the rows found among the training texts
+// are more than the filter's false positives explain: when o.Rows is at most
+// the expected number of false positives among n rows plus two standard
+// deviations, the overlap is not reported.
+func (o *Overlap) Significant(n int) bool {
+	if o == nil || o.Rows == 0 {
+		return false
+	}
+	exp := o.FPRate * float64(n)
+	return float64(o.Rows) > exp+2*math.Sqrt(exp)
+}
+
+// roundSig writes x rounded to two significant digits: 1002 -> "1000".
+func roundSig(x float64) string {
+	if x < 1 {
+		return "1"
+	}
+	p := math.Pow(10, math.Floor(math.Log10(x))-1)
+	return strconv.FormatFloat(math.Round(x/p)*p, 'f', 0, 64)
+}
+
+// percent writes k/n as a percentage without rounding a few rows to 0%.
+func percent(k, n int) string {
+	p := 100 * float64(k) / float64(max(n, 1))
+	switch {
+	case k > 0 && p < 1:
+		return "under 1%"
+	default:
+		return fmt.Sprintf("%.0f%%", p)
+	}
 }
 
 // Compute scores predictions. modelLabels name the columns of probs; truth
@@ -242,6 +286,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	if r.Model != "" {
 		fmt.Fprintf(&b, "model:     %s\n", r.Model)
+	}
+	if r.Trained != "" {
+		fmt.Fprintf(&b, "trained:   %s\n", r.Trained)
 	}
 	if r.Data != "" {
 		fmt.Fprintf(&b, "data:      %s\n", r.Data)

@@ -39,3 +39,32 @@ func TestCompute(t *testing.T) {
 		t.Error("HTML is not escaped or not self-contained")
 	}
 }
+
+func TestWarning(t *testing.T) {
+	held := &Summary{N: 100, Accuracy: 0.9, MacroF1: 0.85}
+	tests := []struct {
+		name string
+		r    Report
+		want string // "" for no warning; else a substring
+	}{
+		{"nothing seen", Report{N: 100, Seen: nil}, ""},
+		{"zero rows", Report{N: 100, Seen: &Overlap{Rows: 0, FPRate: 0.001}}, ""},
+		// 17 of 20,000 at a 0.1% false-positive rate: what the filter's
+		// errors alone give (20 expected), so no warning.
+		{"false positives only", Report{N: 20000, Seen: &Overlap{Rows: 17, FPRate: 0.001}}, ""},
+		{"above the false positives", Report{N: 20000, Seen: &Overlap{Rows: 60, FPRate: 0.001}}, "60 of 20000 rows (under 1%) were among"},
+		{"all seen", Report{N: 300, Seen: &Overlap{Rows: 300, FPRate: 0.001, HeldOut: held}},
+			"300 of 300 rows (100%) were among the model's training examples, so these scores are optimistic; score the model on tickets it was not trained on (training held out 100 examples and scored accuracy 0.9000, macro-F1 0.8500 on them). The check mistakes about 1 new row in 1000 for a training example"},
+		{"some seen", Report{N: 400, Seen: &Overlap{Rows: 300, FPRate: 0.001, Unseen: &Summary{N: 100, Accuracy: 0.5, MacroF1: 0.4}}},
+			"300 of 400 rows (75%) were among the model's training examples, so these scores are optimistic; on the other 100 rows: accuracy 0.5000, macro-F1 0.4000."},
+		{"old model", Report{N: 10, SeenUnknown: true}, "keeps no record of its training texts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.r.Warning()
+			if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
+				t.Errorf("Warning() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

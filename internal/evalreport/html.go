@@ -174,6 +174,7 @@ p.warn{background:#fff4e0;border:1px solid #f0c36d;border-radius:8px;padding:10p
 </style></head><body><main>
 <h1>{{if .R.Title}}{{.R.Title}}{{else}}Classifier evaluation{{end}}</h1>
 <div class="meta">{{if .R.Model}}model {{.R.Model}} · {{end}}{{if .R.Data}}data {{.R.Data}} · {{end}}{{.R.N}} examples · {{.Generated}}</div>
+{{with .R.Trained}}<div class="meta">trained {{.}}</div>{{end}}
 {{with .R.Warning}}<p class="warn" id="seen-warning"><b>Warning:</b> {{.}}.</p>{{end}}
 <div class="cards">
 <div class="card"><b>{{f3 .R.Accuracy}}</b><span>accuracy (majority {{f3 .R.Majority}})</span></div>
