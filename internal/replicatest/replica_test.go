@@ -338,15 +338,29 @@ func TestReplicas(t *testing.T) {
 		}
 		// Tickets in flight: leased and not yet marked processed (a lease
 		// on a marked ticket is one the replica is about to skip).
-		var inFlight int
-		if victimOwner != "" {
-			if err := db.QueryRow(ctx, `SELECT count(*) FROM claims c LEFT JOIN processed p ON p.key = c.key
-  WHERE c.owner = $1 AND p.key IS NULL`, victimOwner).Scan(&inFlight); err != nil {
+		inFlight := func() int {
+			var n int
+			if victimOwner != "" {
+				if err := db.QueryRow(ctx, `SELECT count(*) FROM claims c LEFT JOIN processed p ON p.key = c.key
+  WHERE c.owner = $1 AND p.key IS NULL`, victimOwner).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return n
+		}
+		if len(ds) >= numTickets/3 && inFlight() >= 2 {
+			// Freeze it and look again: between the look and the kill
+			// a running replica may finish its run and give its leases
+			// back, and then there is nothing to take over.
+			if err := victim.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 				t.Fatal(err)
 			}
-		}
-		if len(ds) >= numTickets/3 && inFlight >= 2 {
-			break
+			if inFlight() >= 1 {
+				break
+			}
+			if err := victim.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+				t.Fatal(err)
+			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
