@@ -45,7 +45,15 @@ func init() {
 			}
 			rc.Log().Info("fetched tickets", "ticket_system", p.TicketSystem, "count", len(ts))
 			return pipe.Succeeded(map[string]any{"tickets": ts, "count": len(ts), "ticket_system": p.TicketSystem}).
-				WithAction("fetched %d tickets", len(ts))
+				WithAction("fetched %d %s", len(ts), plural(len(ts), "ticket", "tickets"))
 		}), nil
 	})
+}
+
+// plural picks the singular for n == 1.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

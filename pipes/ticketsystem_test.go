@@ -501,6 +501,13 @@ func TestFetchCriteriaAndNotes(t *testing.T) {
 			if !slices.Equal(got, tc.want) || r.Data["count"] != len(tc.want) {
 				t.Fatalf("fetched %v (count %v), want %v", got, r.Data["count"], tc.want)
 			}
+			if want := fmt.Sprintf("fetched %d tickets", len(tc.want)); len(tc.want) == 1 {
+				if r.Action != "fetched 1 ticket" {
+					t.Errorf("action %q, want %q", r.Action, "fetched 1 ticket")
+				}
+			} else if r.Action != want {
+				t.Errorf("action %q, want %q", r.Action, want)
+			}
 			if n := d.Calls(testsys.OpGet); n != tc.getCalls {
 				t.Errorf("GetTicket called %d times, want %d", n, tc.getCalls)
 			}
