@@ -15,6 +15,7 @@ import (
 	"github.com/otai-dev/otai/classify/linear"
 	"github.com/otai-dev/otai/config"
 	"github.com/otai-dev/otai/internal/dataset"
+	"github.com/otai-dev/otai/orchestrator"
 	"github.com/otai-dev/otai/pipe"
 	"github.com/spf13/cobra"
 )
@@ -114,6 +115,7 @@ func init() {
 			workers int
 			corr    bool
 			corrW   int
+			check   bool
 		)
 		cmd := &cobra.Command{
 			Use:   "train",
@@ -135,6 +137,17 @@ the agent's value), counted --corrections-weight times. A correction replaces fi
 ticket-system examples with the same text, and the newest correction of a text wins.
 --since also limits the corrections.
 
+--check-tickets (with --corrections) also finds corrections no run has recorded.
+otai records one only when its update step meets the ticket again, and a ticket
+otai moved out of the queue its runners fetch (the Inbox) is never fetched
+again. So train reads, from the ticket systems of --config (or the embedded
+demo), every ticket whose field otai set (the newest real decision per ticket,
+within --since), and compares the field's value now with otai's: another value
+is a correction (text: the ticket as it is now); otai's value, the value before
+otai, or none is not. Tickets that are gone or unreadable are counted and
+skipped. Where a recorded and a found correction concern the same ticket, the
+found one counts.
+
 The model keeps its training metadata (date, data hash, held-out metrics, otai
 version) and a filter of its training texts; 'otai eval' prints the metadata and
 warns when the scored rows include training examples.`,
@@ -142,7 +155,8 @@ warns when the scored rows include training examples.`,
   otai train --data export.jsonl --label priority -o priority.model
   otai train --data endava.csv --map subject=title --label category -o category.model
   otai train --from local --field queue --since 180d -o queue.model
-  otai train --data tickets.csv --label queue --corrections -o queue.model`,
+  otai train --data tickets.csv --label queue --corrections -o queue.model
+  otai train --config config.yml --from helpdesk --field queue --corrections --check-tickets -o queue.model`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				if out == "" {
@@ -156,6 +170,9 @@ warns when the scored rows include training examples.`,
 				}
 				if cmd.Flags().Changed("corrections-weight") && !corr {
 					return usageError("--corrections-weight needs --corrections")
+				}
+				if check && !corr {
+					return usageError("--check-tickets needs --corrections")
 				}
 				if corr { // fail before reading the data
 					if err := app.stateDBExists(); err != nil {
@@ -178,6 +195,8 @@ warns when the scored rows include training examples.`,
 				start := time.Now()
 				var ex []linear.Example
 				var source, learn string
+				var file *config.File        // with --from, or --check-tickets
+				var eng *orchestrator.Engine // the same
 				if df.data != "" {
 					recs, st, err := df.load()
 					if err != nil {
@@ -191,15 +210,9 @@ warns when the scored rows include training examples.`,
 						st.Rows, df.data, len(ex), st.NoLabel, st.NoText, st.Duplicates)
 					learn, source = df.label, df.data
 				} else {
-					file, err := app.load(&cf)
-					if err != nil {
-						return err
-					}
-					// Only the ticket systems: a classifier whose model is
-					// not trained yet (this very run may train it) must not
-					// keep train from reading the help desk.
-					eng, closeFn, err := app.build(ctx, ticketSystemsOnly(file), true, nil)
-					if err != nil {
+					var closeFn func()
+					var err error
+					if file, eng, closeFn, err = app.ticketSystems(ctx, &cf); err != nil {
 						return err
 					}
 					defer closeFn()
@@ -224,14 +237,31 @@ warns when the scored rows include training examples.`,
 					if err != nil {
 						return err
 					}
+					if check {
+						if eng == nil {
+							var closeFn func()
+							if file, eng, closeFn, err = app.ticketSystems(ctx, &cf); err != nil {
+								return err
+							}
+							defer closeFn()
+						}
+						if cs, err = app.liveCorrections(ctx, file, eng, learn, sinceT, cs); err != nil {
+							return err
+						}
+						where += " and the tickets otai changed"
+					}
 					if len(cs) == 0 {
-						fmt.Fprintf(app.Err, "no corrections recorded for %s\n", learn)
+						if check {
+							fmt.Fprintf(app.Err, "no corrections of %s recorded or found on the tickets\n", learn)
+						} else {
+							fmt.Fprintf(app.Err, "no corrections recorded for %s\n", learn)
+						}
 					} else {
 						var ms mergeStats
 						ex, ms = mergeCorrections(ex, cs, corrW)
-						fmt.Fprintf(app.Err, "added %d corrections of %s from %s as %d examples (weight %d; %d earlier examples of the same text replaced, %d older corrections of the same text superseded)\n",
-							ms.Added, learn, where, ms.Added*corrW, corrW, ms.Replaced, ms.Superseded)
-						source += fmt.Sprintf(" and %d corrections", ms.Added)
+						fmt.Fprintf(app.Err, "added %s of %s from %s as %d examples (weight %d; %d earlier examples of the same text replaced, %d older corrections of the same text superseded)\n",
+							plural(ms.Added, "correction"), learn, where, ms.Added*corrW, corrW, ms.Replaced, ms.Superseded)
+						source += " and " + plural(ms.Added, "correction")
 					}
 				}
 				m, err := linear.Train(ctx, ex, opts)
@@ -274,7 +304,7 @@ warns when the scored rows include training examples.`,
 		f.StringVarP(&out, "output", "o", "", "model file to write (written atomically)")
 		f.StringVar(&from, "from", "", "train from the closed tickets of this configured ticket system instead of --data")
 		f.StringVar(&field, "field", "queue", "with --from: the field to learn: queue, priority, type, or a custom field")
-		f.StringVar(&since, "since", "", "with --from: only tickets updated within this window, e.g. 90d (also limits --corrections)")
+		f.StringVar(&since, "since", "", "with --from: only tickets updated within this window, e.g. 90d (also limits --corrections, and the decisions --check-tickets follows)")
 		f.StringVar(&states, "state", "closed", "with --from: ticket states to learn from (comma list)")
 		f.IntVar(&minEx, "min-examples", 20, "with --from: fewest labelled tickets to train on")
 		f.StringVar(&name, "name", "", "model name shown in notes (default: the label column)")
@@ -286,6 +316,7 @@ warns when the scored rows include training examples.`,
 		f.Int64Var(&opts.Seed, "seed", opts.Seed, "random seed (training is deterministic for a seed)")
 		f.BoolVar(&corr, "corrections", false, "also learn from the agents' corrections of this field recorded in the state store (<data-dir>/state.db, or PostgreSQL with OTAI_STATE_DSN)")
 		f.IntVar(&corrW, "corrections-weight", 2, "with --corrections: each correction counts as this many examples")
+		f.BoolVar(&check, "check-tickets", false, "with --corrections: also read every ticket otai changed the field of (via --config) and learn where an agent has changed it since, including tickets no run fetches again")
 		f.IntVar(&workers, "workers", 0, "goroutines to use (default: all cores; results do not depend on it)")
 		return cmd
 	})
@@ -306,6 +337,21 @@ func enoughExamples(ex []linear.Example, minEx int, field string, tickets int) e
 			linear.ErrTooFewExamples, len(ex), len(labels), field, tickets, minEx)
 	}
 	return nil
+}
+
+// ticketSystems loads the config (--config, or the embedded demo) and
+// builds its ticket systems. Only the ticket systems: a classifier whose
+// model is not trained yet (this very run may train it) must not keep
+// train from reading the help desk. closeFn releases them.
+func (app *App) ticketSystems(ctx context.Context, cf *configFlags) (file *config.File, eng *orchestrator.Engine, closeFn func(), err error) {
+	if file, err = app.load(cf); err != nil {
+		return nil, nil, nil, err
+	}
+	file = ticketSystemsOnly(file)
+	if eng, closeFn, err = app.build(ctx, file, true, nil); err != nil {
+		return nil, nil, nil, err
+	}
+	return file, eng, closeFn, nil
 }
 
 // corrections reads the corrections of field from the state store:
