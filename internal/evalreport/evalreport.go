@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 )
 
 // ClassMetrics are one label's scores.
@@ -311,13 +312,21 @@ func (r *Report) WriteText(w io.Writer) error {
 	tw.Flush()
 	b.WriteString("\nconfusion matrix (rows: true, columns: predicted)\n")
 	tw = tabwriter.NewWriter(&b, 0, 4, 1, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "\t")
+	// Row labels left-aligned: pad them to one width, so that the
+	// right-aligning tabwriter leaves them as they are.
+	iw := len(strconv.Itoa(len(r.Labels)))
+	lw := 0
+	for i, l := range r.Labels {
+		lw = max(lw, utf8.RuneCountInString(fmt.Sprintf("%*d %s", iw, i+1, l)))
+	}
+	fmt.Fprintf(tw, "%*s\t", lw, "")
 	for i := range r.Labels {
 		fmt.Fprintf(tw, "%d\t", i+1)
 	}
 	fmt.Fprintln(tw)
 	for i, row := range r.Confusion {
-		fmt.Fprintf(tw, "%d %s\t", i+1, r.Labels[i])
+		l := fmt.Sprintf("%*d %s", iw, i+1, r.Labels[i])
+		fmt.Fprintf(tw, "%s%s\t", l, strings.Repeat(" ", lw-utf8.RuneCountInString(l)))
 		for _, v := range row {
 			fmt.Fprintf(tw, "%d\t", v)
 		}

@@ -68,3 +68,25 @@ func TestWarning(t *testing.T) {
 		})
 	}
 }
+
+// The confusion matrix's row labels line up on the left.
+func TestConfusionRowsAligned(t *testing.T) {
+	labels := []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "Long label"}
+	var truth []string
+	var probs [][]float64
+	for i, l := range labels {
+		p := make([]float64, len(labels))
+		p[i] = 1
+		truth = append(truth, l)
+		probs = append(probs, p)
+	}
+	var b strings.Builder
+	if err := Compute(labels, truth, probs, 3).WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	rows := strings.Split(out[strings.Index(out, "confusion matrix"):], "\n")[2:]
+	if !strings.HasPrefix(rows[0], "  1 a ") || !strings.HasPrefix(rows[9], " 10 Long label ") || len(rows[0]) != len(rows[9]) {
+		t.Errorf("rows not aligned:\n%s\n%s", rows[0], rows[9])
+	}
+}
