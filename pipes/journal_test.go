@@ -353,3 +353,32 @@ func TestResumeReadFailureFailsTheRun(t *testing.T) {
 		t.Errorf("unfinished after the second run: %q", got)
 	}
 }
+
+// TestSentBackIsNotACorrection: an agent who moves a ticket otai triaged
+// back to where it came from keeps it there, but "Inbox" is not a label
+// to learn: no correction is recorded. A move elsewhere still is one.
+func TestSentBackIsNotACorrection(t *testing.T) {
+	ctx := context.Background()
+	st := openMarks(t)
+	eng := build(t, triageYAML(1, triageSteps, ""), orchestrator.Options{Marks: st, Decisions: st})
+	d := desk(t, eng, "desk")
+	d.Add(inbox()...)
+	if res := runOne(t, eng); res.Status != pipe.StatusSucceeded {
+		t.Fatalf("first run %s\n%s", res.Status, dump(res))
+	}
+	if tk, _ := d.Ticket("1"); tk.Queue.Name != "Billing" {
+		t.Fatalf("ticket 1 in %q after the first run, want Billing", tk.Queue.Name)
+	}
+	if err := d.UpdateTicket(ctx, "1", ticket.Update{Queue: &ticket.Entity{Name: "Inbox"}}); err != nil {
+		t.Fatal(err)
+	}
+	d.Touch("1", time.Now().Add(time.Second))
+	res := runOne(t, eng)
+	if tk, _ := d.Ticket("1"); tk.Queue.Name != "Inbox" {
+		t.Errorf("otai overrode the agent: ticket 1 is in %q, want Inbox\n%s", tk.Queue.Name, dump(res))
+	}
+	if cs, err := st.Corrections(ctx, "queue", time.Time{}); err != nil || len(cs) != 0 {
+		t.Errorf("corrections = %+v, %v; want none for a ticket sent back", cs, err)
+	}
+	agentMovesToSales(t, eng, d, st)
+}

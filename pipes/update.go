@@ -277,6 +277,12 @@ func respectHumans(ctx context.Context, rc *pipe.Context, t Target, cur *ticket.
 			continue // still as otai set it: nothing to do, and no flapping
 		}
 		kept = append(kept, fmt.Sprintf("%s %s (agent)", f.name, have))
+		if have == "" || strings.EqualFold(have, a.From) {
+			// Sent back (to the inbox, say) or emptied: the agent says
+			// "not this", not what it should be; nothing to learn.
+			rc.Log().Info("an agent set back what otai set; keeping it, not learning from it", "field", f.name, "otai", a.To, "agent", have)
+			continue
+		}
 		c := pipe.Correction{At: time.Now().UTC(), Runner: rc.Runner, TicketSystem: t.TicketSystem, TicketID: t.TicketID,
 			Field: f.name, Otai: a.To, Agent: have, DecisionID: a.DecisionID, Subject: cur.Subject, Body: cut(cur.Body, 20000)}
 		if !rc.DryRun {
