@@ -231,10 +231,7 @@ func agentMovesToSales(t *testing.T, eng *orchestrator.Engine, d *testsys.System
 // ticket elsewhere is kept and recorded as a correction.
 func TestRespectHumansAfterKillBeforeDecision(t *testing.T) {
 	ctx := context.Background()
-	st := openMarks(t)
-	eng := build(t, triageYAML(1, triageSteps, ""), orchestrator.Options{Marks: st, Decisions: st})
-	d := desk(t, eng, "desk")
-	d.Add(inbox()...)
+	st, eng, d := triageInbox(t)
 	if err := st.MarkStarted(ctx, "triage/each/1", time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -258,10 +255,7 @@ func TestRespectHumansAfterKillBeforeDecision(t *testing.T) {
 // a rerun that finds the note by its ref adds no second one.
 func TestNoteCarriesDecisionID(t *testing.T) {
 	ctx := context.Background()
-	st := openMarks(t)
-	eng := build(t, triageYAML(1, triageSteps, ""), orchestrator.Options{Marks: st, Decisions: st})
-	d := desk(t, eng, "desk")
-	d.Add(inbox()...)
+	st, eng, d := triageInbox(t)
 	runOne(t, eng)
 	tk, _ := d.Ticket("1")
 	if len(tk.Notes) != 1 {
@@ -359,10 +353,7 @@ func TestResumeReadFailureFailsTheRun(t *testing.T) {
 // to learn: no correction is recorded. A move elsewhere still is one.
 func TestSentBackIsNotACorrection(t *testing.T) {
 	ctx := context.Background()
-	st := openMarks(t)
-	eng := build(t, triageYAML(1, triageSteps, ""), orchestrator.Options{Marks: st, Decisions: st})
-	d := desk(t, eng, "desk")
-	d.Add(inbox()...)
+	st, eng, d := triageInbox(t)
 	if res := runOne(t, eng); res.Status != pipe.StatusSucceeded {
 		t.Fatalf("first run %s\n%s", res.Status, dump(res))
 	}
@@ -381,4 +372,15 @@ func TestSentBackIsNotACorrection(t *testing.T) {
 		t.Errorf("corrections = %+v, %v; want none for a ticket sent back", cs, err)
 	}
 	agentMovesToSales(t, eng, d, st)
+}
+
+// triageInbox builds the one-worker triage runner with a state store for
+// marks and decisions, and a desk holding inbox().
+func triageInbox(t *testing.T) (*state.Store, *orchestrator.Engine, *testsys.System) {
+	t.Helper()
+	st := openMarks(t)
+	eng := build(t, triageYAML(1, triageSteps, ""), orchestrator.Options{Marks: st, Decisions: st})
+	d := desk(t, eng, "desk")
+	d.Add(inbox()...)
+	return st, eng, d
 }
