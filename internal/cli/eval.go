@@ -113,6 +113,10 @@ the model was trained on.`,
 					}
 					fmt.Fprintf(app.Err, "wrote %s\n", report)
 				}
+				if rep.N > 0 && rep.Unknown == rep.N {
+					fmt.Fprintf(app.Err, "warning: none of the %d rows has a label the model knows (%s): is --label %q the column the model learned?\n",
+						rep.N, strings.Join(m.Labels[:min(len(m.Labels), 5)], ", ")+ellipsis(len(m.Labels) > 5), df.label)
+				}
 				if w := rep.Warning(); w != "" && jsonOut {
 					fmt.Fprintf(app.Err, "warning: %s\n", w)
 				}
@@ -177,4 +181,11 @@ func trainedLine(md linear.Metadata) string {
 		parts = append(parts, "otai "+md.OtaiVersion)
 	}
 	return strings.Join(parts, "; ")
+}
+
+func ellipsis(more bool) string {
+	if more {
+		return ", …"
+	}
+	return ""
 }

@@ -159,6 +159,24 @@ func TestEvalOldModel(t *testing.T) {
 	}
 }
 
+// TestEvalWrongLabelColumn: scored on a column none of whose values the
+// model knows, eval asks whether --label is right.
+func TestEvalWrongLabelColumn(t *testing.T) {
+	dir := t.TempDir()
+	train := labelledCSV(t, dir, 60, 4)
+	model := filepath.Join(dir, "q.model")
+	if code, out, errs := otai(t, "train", "--data", train, "--label", "queue", "-o", model); code != ExitOK {
+		t.Fatalf("train: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, _, errs := otai(t, "eval", "--model", model, "--data", train, "--label", "subject")
+	if code != ExitOK || !strings.Contains(errs, `warning: none of the 60 rows has a label the model knows (Billing, Sales, Technical): is --label "subject" the column the model learned?`) {
+		t.Errorf("exit %d\n%s", code, errs)
+	}
+	if _, _, errs := otai(t, "eval", "--model", model, "--data", train); strings.Contains(errs, "none of the") {
+		t.Errorf("warned with the right column:\n%s", errs)
+	}
+}
+
 func TestRareLabels(t *testing.T) {
 	if got := rareLabels(nil); got != "" {
 		t.Errorf("rareLabels(nil) = %q", got)
