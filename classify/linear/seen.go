@@ -2,7 +2,8 @@ package linear
 
 import (
 	"math"
-	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // TextSet is a Bloom filter of the training texts, kept in the model's
@@ -30,8 +31,11 @@ func newTextSet(texts []string) *TextSet {
 	k := int(math.Round(float64(nbytes*8) / n * math.Ln2))
 	k = max(1, min(k, 16))
 	s := &TextSet{N: len(texts), K: k, Bits: make([]byte, nbytes)}
+	var buf, tmp []byte
 	for _, t := range texts {
-		s.add(t)
+		var h1, h2 uint64
+		h1, h2, buf, tmp = textKey(t, buf, tmp)
+		s.add(h1, h2)
 	}
 	m := float64(nbytes * 8)
 	s.FPRate = math.Pow(1-math.Exp(-float64(k)*n/m), float64(k))
@@ -40,25 +44,35 @@ func newTextSet(texts []string) *TextSet {
 
 // textKey hashes a text the way the model sees it (normalised, case-folded)
 // with runs of white space collapsed, so that a re-export with other line
-// breaks still matches.
-func textKey(text string) (uint64, uint64) {
+// breaks still matches. buf and tmp are scratch space, returned for reuse.
+func textKey(text string, buf, tmp []byte) (h1, h2 uint64, _, _ []byte) {
+	buf, tmp = normalize(buf[:0], tmp, text)
 	h := uint64(fnvOffset)
-	first := true
-	for _, w := range strings.Fields(Normalize(text)) {
-		if !first {
+	started, space := false, false
+	for i := 0; i < len(buf); {
+		r, n := rune(buf[i]), 1
+		if r >= utf8.RuneSelf {
+			r, n = utf8.DecodeRune(buf[i:])
+		}
+		if unicode.IsSpace(r) {
+			space = true
+			i += n
+			continue
+		}
+		if space && started {
 			h = (h ^ ' ') * fnvPrime
 		}
-		first = false
-		for i := 0; i < len(w); i++ {
-			h = (h ^ uint64(w[i])) * fnvPrime
+		started, space = true, false
+		for _, c := range buf[i : i+n] {
+			h = (h ^ uint64(c)) * fnvPrime
 		}
+		i += n
 	}
-	return mix(h), mix(h^seedWord) | 1
+	return mix(h), mix(h^seedWord) | 1, buf, tmp
 }
 
-func (s *TextSet) positions(text string, fn func(bit uint64) bool) bool {
+func (s *TextSet) positions(h1, h2 uint64, fn func(bit uint64) bool) bool {
 	m := uint64(len(s.Bits)) * 8
-	h1, h2 := textKey(text)
 	for i := 0; i < s.K; i++ {
 		if !fn((h1 + uint64(i)*h2) % m) {
 			return false
@@ -67,8 +81,8 @@ func (s *TextSet) positions(text string, fn func(bit uint64) bool) bool {
 	return true
 }
 
-func (s *TextSet) add(text string) {
-	s.positions(text, func(b uint64) bool { s.Bits[b/8] |= 1 << (b % 8); return true })
+func (s *TextSet) add(h1, h2 uint64) {
+	s.positions(h1, h2, func(b uint64) bool { s.Bits[b/8] |= 1 << (b % 8); return true })
 }
 
 // Has reports whether text was (very probably) among the texts added.
@@ -76,7 +90,8 @@ func (s *TextSet) Has(text string) bool {
 	if s == nil || len(s.Bits) == 0 || s.K <= 0 {
 		return false
 	}
-	return s.positions(text, func(b uint64) bool { return s.Bits[b/8]&(1<<(b%8)) != 0 })
+	h1, h2, _, _ := textKey(text, nil, nil)
+	return s.positions(h1, h2, func(b uint64) bool { return s.Bits[b/8]&(1<<(b%8)) != 0 })
 }
 
 // RecordsTrainingTexts reports whether the model can tell its training
