@@ -83,6 +83,7 @@ func main() {
 	flag.Float64Var(&d.Tol, "tol", d.Tol, "relative tolerance")
 	flag.Float64Var(&d.Holdout, "holdout", d.Holdout, "calibration holdout share (-1 off)")
 	flag.IntVar(&d.Features.HashBits, "hash-bits", d.Features.HashBits, "hash bits")
+	flag.IntVar(&d.Features.WordMin, "word-min", d.Features.WordMin, "word n-gram min (0 with -word-max 0: no words)")
 	flag.IntVar(&d.Features.WordMax, "word-max", d.Features.WordMax, "word n-gram max")
 	flag.IntVar(&d.Features.CharMin, "char-min", d.Features.CharMin, "char n-gram min")
 	flag.IntVar(&d.Features.CharMax, "char-max", d.Features.CharMax, "char n-gram max")
