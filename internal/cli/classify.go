@@ -33,7 +33,7 @@ line: plain text, or a JSON object whose --text fields (default subject,body, or
   otai classify --model queue.model --top-k 1 < tickets.txt
   otai classify --model priority.model --json < tickets.jsonl`,
 			RunE: func(cmd *cobra.Command, args []string) error {
-				m, err := loadModel(modelPath)
+				m, err := app.loadModel(modelPath)
 				if err != nil {
 					return err
 				}

@@ -1,22 +1,35 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/otai-dev/otai/classify/linear"
+	"github.com/otai-dev/otai/config"
+	"github.com/otai-dev/otai/internal/dataset"
 	"github.com/otai-dev/otai/internal/evalreport"
 	"github.com/spf13/cobra"
 )
 
 // loadModel loads a model file; a missing file is an environment error,
-// a corrupt one a failure.
-func loadModel(path string) (*linear.Model, error) {
+// a corrupt one a failure. A relative path that does not exist here is
+// looked up in the data directory too, where a config's model paths are
+// relative to (models/queue.model).
+func (app *App) loadModel(path string) (*linear.Model, error) {
 	if path == "" {
 		return nil, usageError("--model: say which model file to use")
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !filepath.IsAbs(path) && app.DataDir != "" {
+		if _, err := os.Stat(filepath.Join(app.DataDir, path)); err == nil {
+			path = filepath.Join(app.DataDir, path)
+		}
 	}
 	if _, err := os.Stat(path); err != nil {
 		return nil, envError(fmt.Errorf("model: %w", err))
@@ -32,6 +45,10 @@ func init() {
 	addCommand(func(app *App) *cobra.Command {
 		var (
 			df        dataFlags
+			cf        configFlags
+			from      string
+			since     string
+			states    string
 			modelPath string
 			report    string
 			jsonOut   bool
@@ -46,16 +63,23 @@ a confidence threshold would do). --report writes a self-contained HTML page wit
 confusion-matrix heat map and a reliability diagram.
 
 The column flags are those of 'otai train'. The label column defaults to the one
-the model was trained on.`,
+the model was trained on.
+
+--from SERVICE_ID scores the model on a configured ticket system's tickets instead
+(--config, or the embedded demo): the closed ones by default (--state), updated
+within --since if given, with the field the model learned as the truth. Tickets the
+model was trained on are recognised and scored apart, so after 'otai train --from'
+the scores of the tickets that arrived since are the ones to read.`,
 			Example: `  otai eval --model queue.model --data test.csv
   otai eval --model queue.model --data test.csv --report report.html
-  otai eval --model priority.model --data test.jsonl --label priority --json`,
+  otai eval --model priority.model --data test.jsonl --label priority --json
+  otai eval --model queue.model --config config.yml --from helpdesk --since 30d`,
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				if df.data == "" {
-					return usageError("--data: say which labelled file to score on")
+				if (df.data == "") == (from == "") {
+					return usageError("give either --data FILE or --from SERVICE_ID: the labelled tickets to score on")
 				}
-				m, err := loadModel(modelPath)
+				m, err := app.loadModel(modelPath)
 				if err != nil {
 					return err
 				}
@@ -65,12 +89,17 @@ the model was trained on.`,
 				if df.label == "" {
 					return usageError("--label: the model does not record its label column; name it")
 				}
-				recs, _, err := df.load()
-				if err != nil {
+				var recs []dataset.Record
+				source := df.data
+				if from != "" {
+					if recs, source, err = app.evalTickets(cmd.Context(), &cf, from, df.label, since, states); err != nil {
+						return err
+					}
+				} else if recs, _, err = df.load(); err != nil {
 					return err
 				}
 				if len(recs) == 0 {
-					return failure(fmt.Errorf("%s: no labelled rows", df.data))
+					return failure(fmt.Errorf("%s: no labelled rows", source))
 				}
 				truth := make([]string, len(recs))
 				probs := make([][]float64, len(recs))
@@ -96,7 +125,7 @@ the model was trained on.`,
 				}
 				info := m.Describe()
 				rep.Model = fmt.Sprintf("%s (%s, %s)", filepath.Base(modelPath), info.Name, info.Version)
-				rep.Data = df.data
+				rep.Data = source
 				rep.Trained = trainedLine(m.Meta)
 				rep.Title = "otai evaluation: " + filepath.Base(modelPath)
 				if report != "" {
@@ -129,7 +158,11 @@ the model was trained on.`,
 			},
 		}
 		df.add(cmd, "")
+		cf.add(cmd)
 		f := cmd.Flags()
+		f.StringVar(&from, "from", "", "score on the tickets of this ticket system of --config instead of --data")
+		f.StringVar(&since, "since", "", "with --from: only tickets updated within this window, e.g. 30d")
+		f.StringVar(&states, "state", "closed", "with --from: ticket states to score on (comma-separated)")
 		f.StringVarP(&modelPath, "model", "m", "", "model file written by 'otai train'")
 		f.StringVar(&report, "report", "", "also write a self-contained HTML report here")
 		f.BoolVar(&jsonOut, "json", false, "print the report as JSON")
@@ -188,4 +221,47 @@ func ellipsis(more bool) string {
 		return ", …"
 	}
 	return ""
+}
+
+// evalTickets reads the labelled tickets eval --from scores: the states'
+// tickets of the ticket system from, with field (the model's, unless
+// --label names another) as the label; no label is dropped as rare.
+func (app *App) evalTickets(ctx context.Context, cf *configFlags, from, field, since, states string) ([]dataset.Record, string, error) {
+	var sinceT time.Time
+	if since != "" {
+		d, err := config.ParseDuration(since)
+		if err != nil || d < 0 {
+			return nil, "", usageError("--since %q: want a duration like 30d or 720h", since)
+		}
+		if d > 0 {
+			sinceT = time.Now().Add(-d)
+		}
+	}
+	_, eng, closeFn, err := app.ticketSystems(ctx, cf)
+	if err != nil {
+		return nil, "", err
+	}
+	defer closeFn()
+	sys, err := eng.Services().TicketSystem(from)
+	if err != nil {
+		return nil, "", usageError("--from: %v", err)
+	}
+	so := linear.SourceOptions{Field: field, States: dataset.SplitList(states), Since: sinceT, MinPerClass: 1}
+	ex, st, err := linear.Examples(ctx, sys, so)
+	if err != nil {
+		return nil, "", failure(fmt.Errorf("--from %s: %w", from, err))
+	}
+	fmt.Fprintf(app.Err, "read %d tickets from %s: %d with a %s (%d without%s)\n", st.Tickets, from, len(ex), field, st.NoLabel, noText(st.NoText))
+	recs := make([]dataset.Record, len(ex))
+	for i, e := range ex {
+		recs[i] = dataset.Record{Text: e.Text, Label: e.Label}
+	}
+	if len(so.States) == 0 {
+		so.States = []string{"closed"}
+	}
+	source := fmt.Sprintf("ticket system %s (%s tickets", from, strings.Join(so.States, ", "))
+	if since != "" {
+		source += ", updated within " + since
+	}
+	return recs, source + ")", nil
 }

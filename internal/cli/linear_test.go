@@ -186,3 +186,31 @@ func TestRareLabels(t *testing.T) {
 		t.Errorf("rareLabels = %q, want %q", got, want)
 	}
 }
+
+// TestEvalFromTicketSystem scores the demo's queue model on the demo help
+// desk's closed tickets: the ones it was trained on, recognised as such.
+// The model path is found in the data directory, as the config names it.
+func TestEvalFromTicketSystem(t *testing.T) {
+	dir := demoDir(t)
+	code, out, errs := otai(t, "eval", "--model", "models/queue.model", "--from", "local", "--data-dir", dir)
+	if code != ExitOK || !strings.Contains(errs, "read 360 tickets from local: 360 with a queue (0 without)") ||
+		!strings.Contains(out, "data:      ticket system local (closed tickets)") ||
+		!strings.Contains(out, "warning:   360 of 360 rows (100%) were among the model's training examples") {
+		t.Errorf("eval --from: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = otai(t, "eval", "--model", "models/priority.model", "--from", "local", "--state", "new", "--since", "3650d", "--data-dir", dir)
+	if code != ExitOK || !strings.Contains(out, "data:      ticket system local (new tickets, updated within 3650d)") || strings.Contains(out, "warning:") {
+		t.Errorf("eval --from --state new: exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, args := range [][]string{
+		{"eval", "--model", "models/queue.model", "--data-dir", dir},
+		{"eval", "--model", "models/queue.model", "--from", "local", "--data", "x.csv", "--data-dir", dir},
+	} {
+		if code, _, errs := otai(t, args...); code != ExitUsage || !strings.Contains(errs, "give either --data FILE or --from SERVICE_ID") {
+			t.Errorf("%v: exit %d\n%s", args, code, errs)
+		}
+	}
+	if code, _, errs := otai(t, "eval", "--model", "models/queue.model", "--from", "nope", "--data-dir", dir); code != ExitUsage || !strings.Contains(errs, "--from") {
+		t.Errorf("unknown ticket system: exit %d\n%s", code, errs)
+	}
+}
