@@ -136,12 +136,7 @@ func TestLinearExitCodes(t *testing.T) {
 // TestEvalOldModel: a model written before models recorded their training
 // texts cannot tell; eval says so instead of staying silent.
 func TestEvalOldModel(t *testing.T) {
-	dir := t.TempDir()
-	train := labelledCSV(t, dir, 120, 3)
-	model := filepath.Join(dir, "q.model")
-	if code, out, errs := otai(t, "train", "--data", train, "--label", "queue", "-o", model); code != ExitOK {
-		t.Fatalf("train: exit %d\n%s\n%s", code, out, errs)
-	}
+	train, model := trainedModel(t, 120, 3)
 	m, err := linear.Load(model)
 	if err != nil {
 		t.Fatal(err)
@@ -162,12 +157,7 @@ func TestEvalOldModel(t *testing.T) {
 // TestEvalWrongLabelColumn: scored on a column none of whose values the
 // model knows, eval asks whether --label is right.
 func TestEvalWrongLabelColumn(t *testing.T) {
-	dir := t.TempDir()
-	train := labelledCSV(t, dir, 60, 4)
-	model := filepath.Join(dir, "q.model")
-	if code, out, errs := otai(t, "train", "--data", train, "--label", "queue", "-o", model); code != ExitOK {
-		t.Fatalf("train: exit %d\n%s\n%s", code, out, errs)
-	}
+	train, model := trainedModel(t, 60, 4)
 	code, _, errs := otai(t, "eval", "--model", model, "--data", train, "--label", "subject")
 	if code != ExitOK || !strings.Contains(errs, `warning: none of the 60 rows has a label the model knows (Billing, Sales, Technical): is --label "subject" the column the model learned?`) {
 		t.Errorf("exit %d\n%s", code, errs)
@@ -213,4 +203,17 @@ func TestEvalFromTicketSystem(t *testing.T) {
 	if code, _, errs := otai(t, "eval", "--model", "models/queue.model", "--from", "nope", "--data-dir", dir); code != ExitUsage || !strings.Contains(errs, "--from") {
 		t.Errorf("unknown ticket system: exit %d\n%s", code, errs)
 	}
+}
+
+// trainedModel writes n labelled rows (labelledCSV with seed) and trains a
+// queue model on them; it returns both paths.
+func trainedModel(t *testing.T, n int, seed uint64) (data, model string) {
+	t.Helper()
+	dir := t.TempDir()
+	data = labelledCSV(t, dir, n, seed)
+	model = filepath.Join(dir, "q.model")
+	if code, out, errs := otai(t, "train", "--data", data, "--label", "queue", "-o", model); code != ExitOK {
+		t.Fatalf("train: exit %d\n%s\n%s", code, out, errs)
+	}
+	return data, model
 }
