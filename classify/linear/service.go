@@ -12,6 +12,7 @@ import (
 
 	"github.com/otai-dev/otai/classify"
 	"github.com/otai-dev/otai/registry"
+	"github.com/otai-dev/otai/ticket"
 )
 
 // Params are the params of the base:LinearClassifier service.
@@ -48,6 +49,7 @@ type Classifier struct {
 	TopK      int
 	threshold float64
 	path      string
+	train     *TrainParams // nil: no train block
 }
 
 // New builds the service: it loads the model file, or trains it first when
@@ -64,7 +66,7 @@ func New(ctx context.Context, p *Params, env registry.Env) (classify.Classifier,
 	if !filepath.IsAbs(path) && env.DataDir != "" {
 		path = filepath.Join(env.DataDir, path)
 	}
-	c := &Classifier{TopK: p.TopK, threshold: p.Threshold, path: path}
+	c := &Classifier{TopK: p.TopK, threshold: p.Threshold, path: path, train: p.Train}
 	_, statErr := os.Stat(path)
 	missing := errors.Is(statErr, fs.ErrNotExist)
 	train := p.Train != nil && (missing || p.Train.Retrain)
@@ -159,4 +161,52 @@ func (c *Classifier) Describe() classify.Info {
 		return classify.Info{Name: "linear"}
 	}
 	return c.Model.Describe()
+}
+
+// staleAfter is the model age from which 'otai check' suggests retraining.
+const staleAfter = 180 * 24 * time.Hour
+
+// Check reports, for 'otai check', whether the model is there and what it
+// is: labels, when and on what it was trained, its held-out scores. A
+// missing model is a failure unless a train block will train it at start.
+func (c *Classifier) Check(_ context.Context) []ticket.CheckResult {
+	if c.Model == nil {
+		if c.train != nil {
+			return []ticket.CheckResult{{Name: "model", OK: true, Warn: true,
+				Message: fmt.Sprintf("%s does not exist yet: it is trained at start-up from the closed tickets of %s", c.path, c.train.TicketSystem)}}
+		}
+		// Not a failure: check is how an admin tries a config before the
+		// first model exists; 'otai run' fails on it, 'otai check' warns.
+		return []ticket.CheckResult{{Name: "model", OK: true, Warn: true,
+			Message: fmt.Sprintf("%s does not exist yet: train one with 'otai train ... -o %s' before 'otai run', or add a train block", c.path, c.path)}}
+	}
+	md := c.Model.Meta
+	labels := c.Model.Labels
+	shown := strings.Join(labels[:min(len(labels), 6)], ", ")
+	if len(labels) > 6 {
+		shown += fmt.Sprintf(", … (%d in all)", len(labels))
+	}
+	out := []ticket.CheckResult{{Name: "model", OK: true, Message: fmt.Sprintf("%s: %d labels (%s)", c.path, len(labels), shown)}}
+	trained := fmt.Sprintf("on %d examples", md.Examples)
+	if !md.TrainedAt.IsZero() {
+		trained = md.TrainedAt.Format("2006-01-02") + " " + trained
+	}
+	if mt := md.Metrics; mt["holdout"] > 0 {
+		trained += fmt.Sprintf("; held out %d: accuracy %.3f, macro-F1 %.3f, ECE %.3f", int(mt["holdout"]), mt["accuracy"], mt["macro_f1"], mt["ece"])
+	}
+	r := ticket.CheckResult{Name: "trained", OK: true, Message: trained}
+	if age := time.Since(md.TrainedAt); !md.TrainedAt.IsZero() && age > staleAfter {
+		r.Warn = true
+		r.Message += fmt.Sprintf(" (%d days ago: retrain on recent tickets, queues and wording change)", int(age.Hours()/24))
+	}
+	out = append(out, r)
+	if c.threshold > 0 {
+		from := "SERVICE_ID"
+		if c.train != nil {
+			from = c.train.TicketSystem
+		}
+		out = append(out, ticket.CheckResult{Name: "threshold", OK: true,
+			Message: fmt.Sprintf("%.2f (what it lets through: otai eval --model %s --from %s)", c.threshold, c.path, from)})
+	}
+	return out
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/otai-dev/otai/classify"
 	"github.com/otai-dev/otai/registry"
@@ -103,5 +104,26 @@ func TestServiceTrainsAndLoads(t *testing.T) {
 	// Without a train block, a missing model is an error outside validate mode.
 	if _, err := New(context.Background(), &Params{Model: "missing.model"}, env); err == nil || !strings.Contains(err.Error(), "otai train") {
 		t.Errorf("missing model: %v", err)
+	}
+}
+
+func TestClassifierCheck(t *testing.T) {
+	m, err := Train(context.Background(), synth(100, 21, 0.1), smallOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Classifier{Model: m, path: "q.model", threshold: 0.6}
+	res := c.Check(context.Background())
+	if len(res) != 3 || !res[0].OK || res[1].Warn || !strings.Contains(res[0].Message, "q.model: 4 labels (Billing, HR, Sales, Technical)") ||
+		!strings.Contains(res[2].Message, "0.60 (what it lets through: otai eval --model q.model --from SERVICE_ID)") {
+		t.Errorf("fresh model: %+v", res)
+	}
+	m.Meta.TrainedAt = time.Now().Add(-200 * 24 * time.Hour)
+	if res := c.Check(context.Background()); !res[1].OK || !res[1].Warn || !strings.Contains(res[1].Message, "200 days ago") {
+		t.Errorf("old model: %+v", res[1])
+	}
+	missing := &Classifier{path: "q.model"}
+	if res := missing.Check(context.Background()); len(res) != 1 || !res[0].OK || !res[0].Warn || !strings.Contains(res[0].Message, "does not exist yet: train one") {
+		t.Errorf("missing model: %+v", res)
 	}
 }

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/otai-dev/otai/config"
+	"github.com/otai-dev/otai/orchestrator"
 	"github.com/otai-dev/otai/registry"
 	"github.com/otai-dev/otai/ticket"
 	"github.com/spf13/cobra"
@@ -22,12 +25,17 @@ func init() {
 		)
 		cmd := &cobra.Command{
 			Use:   "check",
-			Short: "Connect to each configured ticket system and report what works",
+			Short: "Connect to each configured ticket system, look at each model, and report what works",
 			Long: `Check starts the config's ticket-system services (classifiers and other
 services are not started, so a model that is not trained yet does not stop it)
 and asks each ticket system what works: authentication, search, reading a
 ticket, whether otai's account may move tickets out of the queues it fetches
 from, and whether the queues it moves tickets into exist. Nothing is changed.
+
+Then it looks at each classifier without training anything: whether its model
+file is there (or will be trained at start-up by a train block), its labels,
+when and on how many tickets it was trained and its held-out scores, and warns
+when the model is more than 180 days old.
 
 Source queues are the literal queue names in the search criteria of the
 config's fetch pipes, plus those named with --source-queue; target queues are
@@ -51,6 +59,20 @@ ticket system could not even be started.`,
 				defer closeAll()
 				fetched := sourceQueues(file)
 				failed, warned := 0, 0
+				report := func(results []ticket.CheckResult) {
+					for _, r := range results {
+						mark := "ok  "
+						switch {
+						case !r.OK:
+							mark = "FAIL"
+							failed++
+						case r.Warn:
+							mark = "warn"
+							warned++
+						}
+						fmt.Fprintf(app.Out, "  %s %s: %s\n", mark, r.Name, redactString(r.Message))
+					}
+				}
 				for _, s := range file.Services {
 					sys, ok := eng.Service(s.ID).(ticket.System)
 					if !ok {
@@ -66,18 +88,14 @@ ticket system could not even be started.`,
 						results = basicCheck(cctx, sys)
 					}
 					cancel()
-					for _, r := range results {
-						mark := "ok  "
-						switch {
-						case !r.OK:
-							mark = "FAIL"
-							failed++
-						case r.Warn:
-							mark = "warn"
-							warned++
-						}
-						fmt.Fprintf(app.Out, "  %s %s: %s\n", mark, r.Name, redactString(r.Message))
+					report(results)
+				}
+				for _, s := range file.Services {
+					if s.Spec == nil || s.Spec.Kind != registry.KindClassifier {
+						continue
 					}
+					fmt.Fprintf(app.Out, "%s (%s)\n", s.ID, s.Spec.ID)
+					report(app.checkClassifier(ctx, file, s))
 				}
 				if warned > 0 {
 					fmt.Fprintf(app.Out, "%d check(s) could not be verified (warn)\n", warned)
@@ -186,4 +204,24 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
+}
+
+// checkClassifier builds one classifier the way 'otai validate' does
+// (nothing is trained or written) and asks it about itself. A classifier
+// that cannot be built (a corrupt model, say) is one failed line.
+func (app *App) checkClassifier(ctx context.Context, file *config.File, s *config.Service) []ticket.CheckResult {
+	g := ticketSystemsOnly(file)
+	g.Services = append(g.Services, s)
+	eng, err := orchestrator.Build(ctx, g, orchestrator.Options{DataDir: app.DataDir, Logger: slog.New(slog.DiscardHandler),
+		Validate: true, Version: Version})
+	if err != nil {
+		return []ticket.CheckResult{{Name: "start", Message: err.Error()}}
+	}
+	defer eng.Close()
+	if c, ok := eng.Service(s.ID).(interface {
+		Check(context.Context) []ticket.CheckResult
+	}); ok {
+		return c.Check(ctx)
+	}
+	return []ticket.CheckResult{{Name: "start", OK: true, Message: "built"}}
 }

@@ -52,7 +52,8 @@ func TestCheckExampleBeforeTraining(t *testing.T) {
 		"ok   moving tickets out of Inbox",
 		"ok   target queue Billing",
 		"warn target queue Nope: not verified",
-		"1 check(s) could not be verified",
+		"queue-model (base:LinearClassifier)\n  warn model: " + filepath.Join(dir, "queue.model") + " does not exist yet: train one with 'otai train ... -o",
+		"2 check(s) could not be verified",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -73,5 +74,38 @@ func TestCheckExampleBeforeTraining(t *testing.T) {
 	code, out, _ = otai(t, "check", "--config", cfg, "--data-dir", dir, "--source-queue", "Misc")
 	if !strings.Contains(out, "ok   moving tickets out of Misc") || code != ExitFailure {
 		t.Errorf("--source-queue Misc: exit %d\n%s", code, out)
+	}
+}
+
+// TestCheckClassifiers: check reports each classifier's model (the demo's,
+// trained at the first run), fails on a damaged model file without
+// stopping, and trains nothing.
+func TestCheckClassifiers(t *testing.T) {
+	dir := demoDir(t)
+	code, out, errs := otai(t, "check", "--data-dir", dir)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"queue-model (base:LinearClassifier)\n  ok   model: " + filepath.Join(dir, "models", "queue.model") + ": 5 labels (Billing, Human Resources, Returns, Sales, Technical Support)",
+		"  ok   trained: ",
+		" on 360 examples; held out ",
+		"priority-model (base:LinearClassifier)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "bad.model"), []byte("OTAILIN\x00garbage"), 0o644)
+	cfg := writeFile(t, bad, "c.yml", "services:\n  - id: desk\n    use: local:TicketSystem\n  - id: clf\n    use: base:LinearClassifier\n    params: {model: bad.model}\n  - id: later\n    use: base:LinearClassifier\n    params: {model: later.model, train: {ticket_system: desk}}\n")
+	code, out, errs = otai(t, "check", "--config", cfg, "--data-dir", bad)
+	if code != ExitFailure || !strings.Contains(out, "clf (base:LinearClassifier)\n  FAIL start: ") || !strings.Contains(out, "model file is truncated") ||
+		!strings.Contains(out, "later (base:LinearClassifier)\n  warn model: "+filepath.Join(bad, "later.model")+" does not exist yet: it is trained at start-up from the closed tickets of desk") {
+		t.Errorf("damaged model: exit %d\n%s\n%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(bad, "later.model")); err == nil {
+		t.Error("check trained a model")
 	}
 }
