@@ -7,6 +7,7 @@ package classify
 import (
 	"context"
 	"sort"
+	"time"
 )
 
 // Prediction is one label with its score in [0, 1]. For probabilistic
@@ -29,6 +30,20 @@ type Info struct {
 	Name    string   `json:"name"`
 	Version string   `json:"version,omitempty"`
 	Labels  []string `json:"labels,omitempty"`
+}
+
+// Training says how a trained model was trained: when, on how many
+// examples, and its held-out scores (accuracy, macro_f1, ece; holdout is
+// the number of held-out examples).
+type Training struct {
+	At       time.Time          `json:"trained_at,omitzero"`
+	Examples int                `json:"examples,omitempty"`
+	HeldOut  map[string]float64 `json:"held_out,omitempty"`
+}
+
+// TrainingReporter is implemented by classifiers trained from examples.
+type TrainingReporter interface {
+	Training() Training
 }
 
 // Describer is implemented by classifiers that can say what they are.

@@ -1,6 +1,7 @@
 // Package server is otai's operations endpoint for `otai run --listen`:
 //
-//	/         a small status page (server-rendered, refreshes every 10 s)
+//	/         a small status page (server-rendered, refreshes every 10 s):
+//	          runners, the classifiers' models, recent runs
 //	/api/runs the same as JSON
 //	/healthz  200 while the process serves HTTP
 //	/readyz   200 when the services are built and every runner has run
@@ -64,6 +65,7 @@ type Server struct {
 	built    bool
 	builtAt  time.Time
 	runners  []runnerInfo
+	models   []ModelView
 	last     map[string]RunView // newest run of each runner, without tickets
 	total    map[string]int     // runs per runner since start
 	runs     *ring
@@ -124,6 +126,32 @@ func (s *Server) SetRunners(rs []*orchestrator.Runner) {
 		}
 	}
 	s.built, s.builtAt = true, s.opts.Now()
+}
+
+// ModelView is one classifier service and the model it loaded, for the
+// page: what it is and how it was trained.
+type ModelView struct {
+	Service   string    `json:"service"` // the classifier's service id
+	Name      string    `json:"name"`    // e.g. linear/queue
+	Version   string    `json:"version,omitempty"`
+	Labels    int       `json:"labels"`
+	TrainedAt time.Time `json:"trained_at,omitzero"`
+	Examples  int       `json:"examples,omitempty"`
+	HeldOut   int       `json:"held_out,omitempty"` // held-out examples behind the scores
+	Accuracy  float64   `json:"accuracy,omitempty"`
+	MacroF1   float64   `json:"macro_f1,omitempty"`
+	ECE       float64   `json:"ece,omitempty"`
+}
+
+// SetModels tells the server which models the classifiers loaded.
+func (s *Server) SetModels(ms []ModelView) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.models = slices.Clone(ms)
+	for i := range s.models {
+		s.models[i].Service = text(s.models[i].Service, textLen)
+		s.models[i].Name = text(s.models[i].Name, textLen)
+	}
 }
 
 // Record keeps a finished run in the history and, with Options.Metrics,
@@ -215,6 +243,7 @@ type Status struct {
 	Version   string       `json:"version,omitempty"`
 	Ready     Readiness    `json:"ready"`
 	Runners   []RunnerView `json:"runners"`
+	Models    []ModelView  `json:"models"`
 	Runs      []RunView    `json:"runs"` // newest first, with tickets
 }
 
@@ -233,7 +262,10 @@ func (s *Server) Status() Status {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := Status{Now: now, StartedAt: s.started, Version: s.opts.Version, Ready: s.readinessLocked(now),
-		Runners: []RunnerView{}, Runs: s.runs.newestFirst()}
+		Runners: []RunnerView{}, Models: slices.Clone(s.models), Runs: s.runs.newestFirst()}
+	if st.Models == nil {
+		st.Models = []ModelView{}
+	}
 	seen := map[string]bool{}
 	add := func(id string, ts []config.Trigger, dry bool) {
 		rv := RunnerView{ID: id, Triggers: []string{}, DryRun: dry, Runs: s.total[id]}

@@ -474,3 +474,33 @@ func TestPageShowsTicketsOfNewestRunsOnly(t *testing.T) {
 		t.Errorf("%d runs open, want 5", n)
 	}
 }
+
+// TestModels: the page and /api/runs show the models the classifiers
+// loaded, with how they were trained; a model without training figures
+// says so instead of showing zeros.
+func TestModels(t *testing.T) {
+	f := newFixture(t, server.Options{})
+	if _, _, body := f.get(t, "/"); strings.Contains(body, `id="models"`) {
+		t.Error("a models table before any model is known")
+	}
+	f.srv.SetModels([]server.ModelView{
+		{Service: "queue-model", Name: "linear/queue", Version: "v1+99dff66c8b2b", Labels: 5, TrainedAt: t0.Add(-48 * time.Hour),
+			Examples: 360, HeldOut: 35, Accuracy: 0.9714, MacroF1: 0.9701, ECE: 0.026},
+		{Service: "rules", Name: "rules", Labels: 2},
+	})
+	_, _, body := f.get(t, "/")
+	for _, want := range []string{
+		`<table id="models">`, `<code>queue-model</code>`, `linear/queue <span class="muted">v1&#43;99dff66c8b2b</span>`,
+		`>2026-`, `title="on 35 held-out examples">0.971<`, `>0.970<`, `>0.026<`,
+		`<code>rules</code>`, `not measured`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	_, _, js := f.get(t, "/api/runs")
+	var st server.Status
+	if err := json.Unmarshal([]byte(js), &st); err != nil || len(st.Models) != 2 || st.Models[0].Examples != 360 || st.Models[1].HeldOut != 0 {
+		t.Errorf("api models: %+v, %v", st.Models, err)
+	}
+}

@@ -3,6 +3,7 @@ package linear
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"sync"
@@ -303,4 +304,9 @@ func (m *Model) Describe() classify.Info {
 		v += "+" + m.Meta.DataHash[:min(12, len(m.Meta.DataHash))]
 	}
 	return classify.Info{Name: name, Version: v, Labels: append([]string(nil), m.Labels...)}
+}
+
+// Training implements classify.TrainingReporter.
+func (m *Model) Training() classify.Training {
+	return classify.Training{At: m.Meta.TrainedAt, Examples: m.Meta.Examples, HeldOut: maps.Clone(m.Meta.Metrics)}
 }

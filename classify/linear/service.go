@@ -43,6 +43,12 @@ func init() {
 	}, New)
 }
 
+var (
+	_ classify.Classifier       = (*Classifier)(nil)
+	_ classify.Describer        = (*Classifier)(nil)
+	_ classify.TrainingReporter = (*Classifier)(nil)
+)
+
 // Classifier is a loaded model as a classify.Classifier service.
 type Classifier struct {
 	Model     *Model
@@ -154,6 +160,15 @@ func (c *Classifier) Classify(ctx context.Context, text string, k int) ([]classi
 // Threshold is the configured confidence threshold. Predictions below it
 // are still returned; callers decide what "unsure" means for them.
 func (c *Classifier) Threshold() float64 { return c.threshold }
+
+// Training implements classify.TrainingReporter; zero before a model is
+// loaded (validate mode).
+func (c *Classifier) Training() classify.Training {
+	if c.Model == nil {
+		return classify.Training{}
+	}
+	return c.Model.Training()
+}
 
 // Describe implements classify.Describer.
 func (c *Classifier) Describe() classify.Info {

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/otai-dev/otai/classify/linear"
+	"github.com/otai-dev/otai/config"
+	"github.com/otai-dev/otai/orchestrator"
 )
 
 // labelledCSV writes a small EN/DE data set with three queues.
@@ -216,4 +218,25 @@ func trainedModel(t *testing.T, n int, seed uint64) (data, model string) {
 		t.Fatalf("train: exit %d\n%s\n%s", code, out, errs)
 	}
 	return data, model
+}
+
+// TestModelViews: the status page learns each classifier's model and how
+// it was trained.
+func TestModelViews(t *testing.T) {
+	_, model := trainedModel(t, 120, 5)
+	src := "services:\n  - id: clf\n    use: base:LinearClassifier\n    params: {model: '" + model + "'}\n  - id: rules\n    use: base:RuleClassifier\n    params: {rules: [{label: Billing, keywords: [invoice]}]}\n"
+	file, err := config.Parse("c.yml", []byte(src), config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := orchestrator.Build(context.Background(), file, orchestrator.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ms := modelViews(eng, file)
+	if len(ms) != 2 || ms[1].Service != "rules" || ms[1].HeldOut != 0 || ms[0].Service != "clf" || ms[0].Name != "linear/queue" || ms[0].Labels != 3 || ms[0].Examples != 120 ||
+		ms[0].HeldOut == 0 || ms[0].Accuracy <= 0 || ms[0].TrainedAt.IsZero() {
+		t.Errorf("model views: %+v", ms)
+	}
 }

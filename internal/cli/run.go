@@ -87,7 +87,7 @@ succeeded or was skipped, 1 if any ticket failed.`,
 					return err
 				}
 				defer closeAll()
-				status.built(eng) // --listen
+				status.built(eng, file) // --listen
 				var results []orchestrator.RunResult
 				if once {
 					results = eng.RunAll(ctx)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/otai-dev/otai/classify"
+	"github.com/otai-dev/otai/config"
 	"github.com/otai-dev/otai/internal/httpx"
 	"github.com/otai-dev/otai/internal/metrics"
 	"github.com/otai-dev/otai/orchestrator"
@@ -61,11 +63,36 @@ func (f *serveFlags) start(ctx context.Context, app *App) (*statusServer, error)
 	return &statusServer{srv: srv, app: app, metrics: m}, nil
 }
 
-// built tells the server the services are built and which runners run.
-func (s *statusServer) built(eng *orchestrator.Engine) {
-	if s != nil {
-		s.srv.SetRunners(eng.Runners())
+// built tells the server the services are built, which runners run and
+// which models the classifiers of file loaded.
+func (s *statusServer) built(eng *orchestrator.Engine, file *config.File) {
+	if s == nil {
+		return
 	}
+	s.srv.SetModels(modelViews(eng, file))
+	s.srv.SetRunners(eng.Runners())
+}
+
+// modelViews describes the models file's classifier services loaded.
+func modelViews(eng *orchestrator.Engine, file *config.File) []server.ModelView {
+	var models []server.ModelView
+	for _, svc := range file.Services {
+		d, ok := eng.Service(svc.ID).(classify.Describer)
+		if !ok {
+			continue
+		}
+		info := d.Describe()
+		mv := server.ModelView{Service: svc.ID, Name: info.Name, Version: info.Version, Labels: len(info.Labels)}
+		if t, ok := d.(classify.TrainingReporter); ok {
+			tr := t.Training()
+			mv.TrainedAt, mv.Examples = tr.At, tr.Examples
+			if n := tr.HeldOut["holdout"]; n > 0 {
+				mv.HeldOut, mv.Accuracy, mv.MacroF1, mv.ECE = int(n), tr.HeldOut["accuracy"], tr.HeldOut["macro_f1"], tr.HeldOut["ece"]
+			}
+		}
+		models = append(models, mv)
+	}
+	return models
 }
 
 // record adds finished runs to the metrics and the page's history.
