@@ -69,7 +69,15 @@ func (s *statusServer) built(eng *orchestrator.Engine, file *config.File) {
 	if s == nil {
 		return
 	}
-	s.srv.SetModels(modelViews(eng, file))
+	models := modelViews(eng, file)
+	for _, mv := range models {
+		var scores map[string]float64
+		if mv.HeldOut > 0 {
+			scores = map[string]float64{"accuracy": mv.Accuracy, "macro_f1": mv.MacroF1, "ece": mv.ECE}
+		}
+		s.metrics.SetModel(mv.Service, mv.Name, mv.Version, mv.TrainedAt, scores)
+	}
+	s.srv.SetModels(models)
 	s.srv.SetRunners(eng.Runners())
 }
 

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/otai-dev/otai/internal/httpx"
@@ -57,6 +58,8 @@ type Metrics struct {
 	httpDuration  *prometheus.HistogramVec
 	httpRetries   *prometheus.CounterVec
 	httpRateWaits *prometheus.CounterVec
+	modelTrained  *prometheus.GaugeVec
+	modelScore    *prometheus.GaugeVec
 
 	mu      sync.Mutex
 	runners map[string]bool // runners whose series are initialised
@@ -93,8 +96,13 @@ func New() *Metrics {
 		"HTTP attempts that were retries of a failed attempt, by host.")), []string{"host"})
 	m.httpRateWaits = prometheus.NewCounterVec(prometheus.CounterOpts(f("http_rate_limit_wait_seconds_total",
 		"Time spent waiting in otai's client-side rate limiter, by host.")), []string{"host"})
+	m.modelTrained = prometheus.NewGaugeVec(prometheus.GaugeOpts(f("model_trained_timestamp_seconds",
+		"Unix time the model a classifier loaded was trained (alert on old models with time() - this).")), []string{"classifier", "model", "version"})
+	m.modelScore = prometheus.NewGaugeVec(prometheus.GaugeOpts(f("model_held_out_score",
+		"What training measured on held-out examples for the model a classifier loaded, by metric (accuracy, macro_f1, ece).")), []string{"classifier", "metric"})
 	m.reg.MustRegister(m.runs, m.runDuration, m.tickets, m.pipeResults, m.pipeDuration,
 		m.lastRun, m.lastSuccess, m.lastRunOK, m.httpRequests, m.httpDuration, m.httpRetries, m.httpRateWaits,
+		m.modelTrained, m.modelScore,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -131,6 +139,20 @@ func (p slogPrinter) Println(v ...any) {
 }
 
 var statuses = []string{string(pipe.StatusSucceeded), string(pipe.StatusSkipped), string(pipe.StatusFailed)}
+
+// SetModel records the model a classifier loaded: when it was trained
+// (zero: unknown, no series) and its held-out scores (accuracy, macro_f1,
+// ece; others are ignored).
+func (m *Metrics) SetModel(classifier, model, version string, trainedAt time.Time, heldOut map[string]float64) {
+	if !trainedAt.IsZero() {
+		m.modelTrained.WithLabelValues(classifier, model, version).Set(float64(trainedAt.UnixNano()) / 1e9)
+	}
+	for _, k := range []string{"accuracy", "macro_f1", "ece"} {
+		if v, ok := heldOut[k]; ok {
+			m.modelScore.WithLabelValues(classifier, k).Set(v)
+		}
+	}
+}
 
 // InitRunner creates the runner's series at zero, so that
 // increase(otai_runs_total{status="succeeded"}[15m]) == 0 fires for a

@@ -242,3 +242,23 @@ func scrape(t *testing.T, m *metrics.Metrics) string {
 	}
 	return rec.Body.String()
 }
+
+func TestSetModel(t *testing.T) {
+	m := metrics.New()
+	m.SetModel("queue-model", "linear/queue", "v1+99dff66c8b2b", time.Unix(1700000000, 0), map[string]float64{"accuracy": 0.9, "macro_f1": 0.85, "ece": 0.03, "holdout": 35})
+	m.SetModel("rules", "rules", "", time.Time{}, nil)
+	want := `
+# HELP otai_model_trained_timestamp_seconds Unix time the model a classifier loaded was trained (alert on old models with time() - this).
+# TYPE otai_model_trained_timestamp_seconds gauge
+otai_model_trained_timestamp_seconds{classifier="queue-model",model="linear/queue",version="v1+99dff66c8b2b"} 1.7e+09
+# HELP otai_model_held_out_score What training measured on held-out examples for the model a classifier loaded, by metric (accuracy, macro_f1, ece).
+# TYPE otai_model_held_out_score gauge
+otai_model_held_out_score{classifier="queue-model",metric="accuracy"} 0.9
+otai_model_held_out_score{classifier="queue-model",metric="ece"} 0.03
+otai_model_held_out_score{classifier="queue-model",metric="macro_f1"} 0.85
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
+		"otai_model_trained_timestamp_seconds", "otai_model_held_out_score"); err != nil {
+		t.Error(err)
+	}
+}
