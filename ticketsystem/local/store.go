@@ -247,15 +247,12 @@ func (s *Store) init(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
 		return s.openError(err)
 	}
-	var appID, version int
-	var tables int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
-		return s.openError(err)
-	}
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return s.openError(err)
-	}
-	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&tables); err != nil {
+	// One statement, so one snapshot: read one after the other, another
+	// process's first migration could commit in between, and its tables
+	// would be seen without its marker (a "foreign" database).
+	var appID, version, tables int
+	if err := s.db.QueryRowContext(ctx, "SELECT (SELECT application_id FROM pragma_application_id), "+
+		"(SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)").Scan(&appID, &version, &tables); err != nil {
 		return s.openError(err)
 	}
 	switch {
