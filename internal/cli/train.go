@@ -17,6 +17,7 @@ import (
 	"github.com/otai-dev/otai/internal/dataset"
 	"github.com/otai-dev/otai/orchestrator"
 	"github.com/otai-dev/otai/pipe"
+	"github.com/otai-dev/otai/state"
 	"github.com/spf13/cobra"
 )
 
@@ -371,7 +372,59 @@ func (app *App) corrections(ctx context.Context, field string, since time.Time) 
 	if err != nil {
 		return nil, "", envError(fmt.Errorf("--corrections: %w", err))
 	}
-	return cs, app.stateWhere(), nil
+	kept, dropped, err := dropSentBack(ctx, st, cs)
+	if err != nil {
+		return nil, "", envError(fmt.Errorf("--corrections: %w", err))
+	}
+	if dropped > 0 {
+		fmt.Fprintf(app.Err, "left out %s that only sent a ticket back to its value before otai (recorded by an older otai)\n", plural(dropped, "correction"))
+	}
+	return kept, app.stateWhere(), nil
+}
+
+// dropSentBack leaves out corrections whose "agent value" is the value the
+// field had before otai changed it: the agent sent the ticket back (to the
+// Inbox, say), which names no label to learn. otai no longer records
+// these; older versions did.
+func dropSentBack(ctx context.Context, st state.Backend, cs []pipe.Correction) ([]pipe.Correction, int, error) {
+	all := true
+	var kept []pipe.Correction
+	byTicket := map[string][]pipe.Decision{}
+	for _, c := range cs {
+		ds, ok := byTicket[c.TicketID]
+		if !ok {
+			var err error
+			if ds, err = st.Decisions(ctx, state.Filter{TicketID: c.TicketID, Limit: -1}); err != nil {
+				return nil, 0, err
+			}
+			byTicket[c.TicketID] = ds
+		}
+		if sentBack(c, ds) {
+			all = false
+			continue
+		}
+		kept = append(kept, c)
+	}
+	if all {
+		return cs, 0, nil
+	}
+	return kept, len(cs) - len(kept), nil
+}
+
+// sentBack reports whether c's agent value is the field's value before
+// the decision c corrects.
+func sentBack(c pipe.Correction, ds []pipe.Decision) bool {
+	for _, d := range ds {
+		if d.ID != c.DecisionID {
+			continue
+		}
+		for _, ch := range d.Changes {
+			if strings.EqualFold(ch.Field, c.Field) && strings.EqualFold(strings.TrimSpace(ch.From), strings.TrimSpace(c.Agent)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // stateWhere names the state store openState opens.

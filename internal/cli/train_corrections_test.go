@@ -226,3 +226,44 @@ func openStateDB(t *testing.T, dir string) *state.Store {
 	t.Cleanup(func() { st.Close() })
 	return st
 }
+
+// TestTrainLeavesOutSentBack: a correction an older otai recorded for a
+// ticket an agent sent back to where it was before otai (the Inbox) names
+// no label; train leaves it out and says so. A real correction of another
+// ticket stays.
+func TestTrainLeavesOutSentBack(t *testing.T) {
+	dir := t.TempDir()
+	data := labelledCSV(t, dir, 60, 6)
+	ctx := context.Background()
+	st := openStateDB(t, dir)
+	at := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	for i, d := range []pipe.Decision{
+		{ID: "d-back", At: at, Runner: "test", Pipe: "each", TicketID: "7", Outcome: pipe.StatusSucceeded,
+			Changes: []pipe.Change{{Field: "queue", From: "Inbox", To: "Billing"}}},
+		{ID: "d-moved", At: at, Runner: "test", Pipe: "each", TicketID: "8", Outcome: pipe.StatusSucceeded,
+			Changes: []pipe.Change{{Field: "queue", From: "Inbox", To: "Billing"}}},
+	} {
+		if err := st.RecordDecision(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		c := pipe.Correction{At: at.Add(time.Duration(i+1) * time.Minute), Runner: "test", TicketID: d.TicketID, Field: "queue",
+			Otai: "Billing", Agent: []string{"inbox", "Sales"}[i], DecisionID: d.ID, Subject: "zorblax " + d.TicketID, Body: "text"}
+		if err := st.RecordCorrection(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errs := otai(t, "train", "--data", data, "--label", "queue", "--corrections", "--data-dir", dir, "-o", filepath.Join(dir, "q.model"))
+	if code != ExitOK || !strings.Contains(errs, "left out 1 correction that only sent a ticket back to its value before otai") ||
+		!strings.Contains(errs, "added 1 correction of queue") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errs)
+	}
+	m, err := linear.Load(filepath.Join(dir, "q.model"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range m.Labels {
+		if strings.EqualFold(l, "Inbox") {
+			t.Errorf("the model learned %q as a label: %v", l, m.Labels)
+		}
+	}
+}
