@@ -103,10 +103,7 @@ func TestResumeAfterNoteFailedOnMovedTicket(t *testing.T) {
 // the first, forgets the others without work, and writes nothing twice.
 func TestResumeAfterKill(t *testing.T) {
 	ctx := context.Background()
-	st := openMarks(t)
-	eng := build(t, inboxTriageYAML, orchestrator.Options{Marks: st, Decisions: st})
-	d := desk(t, eng, "desk")
-	d.Add(inbox()...)
+	st, eng, d := triageOver(t, inboxTriageYAML)
 	now := time.Now()
 	// Ticket 1: otai moved it to Billing, then was killed.
 	if err := st.MarkStarted(ctx, "triage/each/1", now); err != nil {
@@ -280,10 +277,7 @@ func TestNoteCarriesDecisionID(t *testing.T) {
 // first note on ticket 1 fail and runs once: ticket 1 fails after its move.
 func noteFailsOnce(t *testing.T, src string) (*state.Store, *orchestrator.Engine, *testsys.System) {
 	t.Helper()
-	st := openMarks(t)
-	eng := build(t, src, orchestrator.Options{Marks: st, Decisions: st})
-	d := desk(t, eng, "desk")
-	d.Add(inbox()...)
+	st, eng, d := triageOver(t, src)
 	d.Fail(testsys.OpAddNote, "1", &ticket.Error{Op: "adding note to ticket 1", Kind: ticket.ErrUnavailable, Message: "maintenance window"}, 1)
 	res := runOne(t, eng)
 	if byID, _ := items(t, res, "each"); byID["1"].Status != pipe.StatusFailed {
@@ -297,10 +291,7 @@ func noteFailsOnce(t *testing.T, src string) (*state.Store, *orchestrator.Engine
 // got only a reply since, is forgotten, not resumed again and again.
 func TestResumeForgetsFinishedTicketTouchedSince(t *testing.T) {
 	ctx := context.Background()
-	st := openMarks(t)
-	eng := build(t, inboxTriageYAML, orchestrator.Options{Marks: st, Decisions: st})
-	d := desk(t, eng, "desk")
-	d.Add(inbox()...)
+	st, eng, d := triageOver(t, inboxTriageYAML)
 	three, _ := d.Ticket("3") // in Billing: not fetched from the Inbox
 	if err := st.MarkStarted(ctx, "triage/each/3", time.Now()); err != nil {
 		t.Fatal(err)
@@ -323,10 +314,7 @@ func TestResumeForgetsFinishedTicketTouchedSince(t *testing.T) {
 // and is resumed by the next run.
 func TestResumeReadFailureFailsTheRun(t *testing.T) {
 	ctx := context.Background()
-	st := openMarks(t)
-	eng := build(t, inboxTriageYAML, orchestrator.Options{Marks: st, Decisions: st})
-	d := desk(t, eng, "desk")
-	d.Add(inbox()...)
+	st, eng, d := triageOver(t, inboxTriageYAML)
 	if err := st.MarkStarted(ctx, "triage/each/3", time.Now()); err != nil { // in Billing: not fetched
 		t.Fatal(err)
 	}
@@ -378,8 +366,15 @@ func TestSentBackIsNotACorrection(t *testing.T) {
 // marks and decisions, and a desk holding inbox().
 func triageInbox(t *testing.T) (*state.Store, *orchestrator.Engine, *testsys.System) {
 	t.Helper()
+	return triageOver(t, triageYAML(1, triageSteps, ""))
+}
+
+// triageOver builds the config src with a state store for marks and
+// decisions, and a desk holding inbox().
+func triageOver(t *testing.T, src string) (*state.Store, *orchestrator.Engine, *testsys.System) {
+	t.Helper()
 	st := openMarks(t)
-	eng := build(t, triageYAML(1, triageSteps, ""), orchestrator.Options{Marks: st, Decisions: st})
+	eng := build(t, src, orchestrator.Options{Marks: st, Decisions: st})
 	d := desk(t, eng, "desk")
 	d.Add(inbox()...)
 	return st, eng, d
