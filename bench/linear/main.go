@@ -98,6 +98,9 @@ func main() {
 	flag.BoolVar(&d.Refit, "refit", d.Refit, "refit on all data after calibration")
 	flag.IntVar(&d.RefitEpochs, "refit-epochs", d.RefitEpochs, "sgd epochs of the refit continuing the calibrated fit (-1: refit from scratch)")
 	flag.Int64Var(&d.Seed, "seed", d.Seed, "training seed")
+	flag.Float64Var(&d.Neighbours.MaxDF, "nb-max-df", d.Neighbours.MaxDF, "neighbours: largest share of training tickets a word n-gram may occur in")
+	flag.Float64Var(&d.Neighbours.Tau, "nb-tau", d.Neighbours.Tau, "neighbours: similarity threshold")
+	flag.Float64Var(&d.Neighbours.Beta, "nb-beta", d.Neighbours.Beta, "neighbours: push per unit of similarity above the threshold (-1: off)")
 	dump := flag.String("cv-dump", "", "with -cv: write the out-of-fold probabilities here (CSV: target, fold, label index, p_0..p_k)")
 	cv := flag.Int("cv", 0, "instead of the test split, report the mean macro-F1 of a stratified k-fold cross-validation on the training split (for choosing settings without looking at the test split)")
 	reps := flag.Int("predict-reps", 3, "repeat the test set this many times when timing prediction")
@@ -278,7 +281,7 @@ func crossValidate(dir, target string, opts linear.TrainOptions, k int, dump str
 		seen[r.label]++
 		train = append(train, linear.Example{Text: r.text, Label: r.label})
 	}
-	var f1s, accs []float64
+	var f1s, accs, betas []float64
 	var cpu float64
 	for f := 0; f < k; f++ {
 		var tr []linear.Example
@@ -296,6 +299,7 @@ func crossValidate(dir, target string, opts linear.TrainOptions, k int, dump str
 			return nil, err
 		}
 		cpu += cpuTime() - c0
+		betas = append(betas, m.Meta.Metrics["neighbour_beta"])
 		lix := map[string]int{}
 		for i, l := range m.Labels {
 			lix[l] = i
@@ -329,7 +333,7 @@ func crossValidate(dir, target string, opts linear.TrainOptions, k int, dump str
 		}
 		return round4(s / float64(len(v)))
 	}
-	return map[string]any{"target": target, "cv": k, "cv_macro_f1": mean(f1s), "cv_accuracy": mean(accs), "train_cpu_s_per_fold": round4(cpu / float64(k)), "fold_macro_f1": f1s}, nil
+	return map[string]any{"target": target, "cv": k, "cv_macro_f1": mean(f1s), "cv_accuracy": mean(accs), "train_cpu_s_per_fold": round4(cpu / float64(k)), "fold_macro_f1": f1s, "fold_neighbour_beta": betas}, nil
 }
 
 // cpuTime is the user+system CPU time of the process in seconds.

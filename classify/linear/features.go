@@ -126,6 +126,7 @@ const (
 	fnvPrime  = 1099511628211
 	seedWord  = 0x9e3779b97f4a7c15
 	seedChar  = 0xc2b2ae3d27d4eb4f
+	seedMem   = 0x165667b19e3779f9
 )
 
 func mix(h uint64) uint64 {
@@ -157,6 +158,7 @@ type extractor struct {
 	wordHash []uint64
 	runeOff  []int32
 	out      []uint32
+	mem      []uint32
 }
 
 func newExtractor(f Features) *extractor {
@@ -289,5 +291,23 @@ func (e *extractor) extract(s string) []uint32 {
 		}
 	}
 	e.out = out
+	return out
+}
+
+// memGrams returns the hashed word unigrams and bigrams of the text of the
+// last extract call, in a space of its own (the neighbour memory's). It
+// needs word features on. The slice is reused by the next call.
+func (e *extractor) memGrams() []uint32 {
+	mask := e.half - 1
+	wh := e.wordHash
+	out := e.mem[:0]
+	for i, h := range wh {
+		g := (uint64(seedMem) ^ h) * fnvPrime
+		out = append(out, uint32(mix(g))&mask)
+		if i+1 < len(wh) {
+			out = append(out, uint32(mix((g^wh[i+1])*fnvPrime))&mask)
+		}
+	}
+	e.mem = out
 	return out
 }

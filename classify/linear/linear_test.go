@@ -263,7 +263,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			t.Errorf("loaded model predicts differently for %q", text)
 		}
 	}
-	if d := l.Describe(); d.Name != "linear/queue" || !strings.HasPrefix(d.Version, "v1+") {
+	if d := l.Describe(); d.Name != "linear/queue" || !strings.HasPrefix(d.Version, "v2+") {
 		t.Errorf("Describe = %+v", d)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
@@ -329,6 +329,16 @@ func FuzzLoad(f *testing.F) {
 		f.Fatal(err)
 	}
 	var buf bytes.Buffer
+	m.Encode(&buf)
+	f.Add(buf.Bytes())
+	// and one with a neighbour memory (format version 2)
+	o := memOpts()
+	o.Features.HashBits = 10
+	o.Epochs = 2
+	if m, err = Train(context.Background(), withRepeats()[380:], o); err != nil || m.nb == nil {
+		f.Fatalf("training a model with a memory: %v (memory %v)", err, m != nil && m.nb != nil)
+	}
+	buf.Reset()
 	m.Encode(&buf)
 	f.Add(buf.Bytes())
 	f.Add([]byte(Magic))

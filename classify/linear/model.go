@@ -41,8 +41,9 @@ type Model struct {
 	Temperature float64   // logits are divided by it before the softmax
 	Meta        Metadata
 
-	remap []int32 // hashed index -> active feature, -1 if pruned
-	nWord int32   // active features below it are word n-grams, the rest chars
+	nb    *neighbours // the memory of training tickets, nil if off
+	remap []int32     // hashed index -> active feature, -1 if pruned
+	nWord int32       // active features below it are word n-grams, the rest chars
 	pool  sync.Pool
 }
 
@@ -99,6 +100,14 @@ func (m *Model) init() error {
 			return fmt.Errorf("weights hold a non-finite value")
 		}
 	}
+	if m.nb != nil {
+		if m.Features.WordMax == 0 {
+			return fmt.Errorf("neighbour memory without word features")
+		}
+		if err := m.nb.init(int(half), nc); err != nil {
+			return err
+		}
+	}
 	m.pool.New = func() any { return m.newScratch() }
 	return nil
 }
@@ -110,6 +119,7 @@ type scratch struct {
 	vals    []float32
 	scores  []float64
 	probs   []float64
+	nb      nbScratch
 }
 
 func (m *Model) newScratch() *scratch {
@@ -207,7 +217,16 @@ func (m *Model) probabilities(s *scratch, text string) {
 			sc[c] += float64(v * wc)
 		}
 	}
-	softmax(s.probs, s.scores, 1/m.Temperature)
+	if m.nb == nil {
+		softmax(s.probs, s.scores, 1/m.Temperature)
+		return
+	}
+	for c := range sc {
+		sc[c] /= m.Temperature
+	}
+	m.nb.query(&s.nb, s.ex.memGrams(), m.Features.Sublinear)
+	m.nb.boost(&s.nb, s.nb.slots, s.nb.vals, sc)
+	softmax(s.probs, sc, 1)
 }
 
 func softmax(dst, logits []float64, scale float64) {
@@ -299,7 +318,7 @@ func (m *Model) Describe() classify.Info {
 	if m.Meta.Name != "" {
 		name = "linear/" + m.Meta.Name
 	}
-	v := fmt.Sprintf("v%d", FormatVersion)
+	v := fmt.Sprintf("v%d", m.formatVersion())
 	if m.Meta.DataHash != "" {
 		v += "+" + m.Meta.DataHash[:min(12, len(m.Meta.DataHash))]
 	}
@@ -309,4 +328,13 @@ func (m *Model) Describe() classify.Info {
 // Training implements classify.TrainingReporter.
 func (m *Model) Training() classify.Training {
 	return classify.Training{At: m.Meta.TrainedAt, Examples: m.Meta.Examples, HeldOut: maps.Clone(m.Meta.Metrics)}
+}
+
+// formatVersion is the file format version m is written in: 2 with a
+// neighbour memory, else 1.
+func (m *Model) formatVersion() int {
+	if m.nb != nil {
+		return FormatVersion
+	}
+	return 1
 }

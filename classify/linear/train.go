@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -62,6 +63,8 @@ type TrainOptions struct {
 	Refit       bool  `json:"refit"`
 	RefitEpochs int   `json:"refit_epochs"`
 	Seed        int64 `json:"seed"`
+	// Neighbours: the memory of training tickets (see NeighbourOptions).
+	Neighbours NeighbourOptions `json:"neighbours"`
 	// Workers is the number of goroutines (default GOMAXPROCS). Results do
 	// not depend on it.
 	Workers int `json:"-"`
@@ -71,7 +74,7 @@ type TrainOptions struct {
 
 // DefaultTrainOptions are the settings chosen by measurement (bench/linear).
 func DefaultTrainOptions() TrainOptions {
-	return TrainOptions{Features: DefaultFeatures(), C: 1, ClassWeight: "balanced", MaxIter: 100, Solver: "sgd", Epochs: 8, LearningRate: 0.5, BatchSize: 32, Average: true, Refit: true, RefitEpochs: -1, Tol: 1e-4, Holdout: 0.1, Seed: 42}
+	return TrainOptions{Features: DefaultFeatures(), C: 1, ClassWeight: "balanced", MaxIter: 100, Solver: "sgd", Epochs: 8, LearningRate: 0.5, BatchSize: 32, Average: true, Refit: true, RefitEpochs: -1, Tol: 1e-4, Holdout: 0.1, Seed: 42, Neighbours: DefaultNeighbourOptions()}
 }
 
 func (o *TrainOptions) fill() {
@@ -112,6 +115,7 @@ func (o *TrainOptions) fill() {
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
+	o.Neighbours.fill()
 }
 
 // ErrTooFewExamples is returned when there is not enough data to train.
@@ -140,6 +144,9 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 	}
 	if !(opts.C > 0) {
 		return nil, fmt.Errorf("C must be positive, got %g", opts.C)
+	}
+	if err := opts.Neighbours.validate(); err != nil {
+		return nil, err
 	}
 	counts := map[string]int{}
 	for _, e := range examples {
@@ -170,6 +177,13 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 	n := len(examples)
 	docIdx := make([][]uint32, n)
 	docCnt := make([][]float32, n)
+	// The neighbour memory's word unigrams and bigrams, per document.
+	memOn := !opts.Neighbours.off() && f.WordMax > 0
+	var memIdx [][]uint32
+	var memCnt [][]float32
+	if memOn {
+		memIdx, memCnt = make([][]uint32, n), make([][]float32, n)
+	}
 	var done int64
 	var dmu sync.Mutex
 	err := parallel(ctx, opts.Workers, n, func(lo, hi int) error {
@@ -196,6 +210,9 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 				cnt[t] = 0
 			}
 			docIdx[i], docCnt[i] = ix, cs
+			if memOn {
+				memIdx[i], memCnt[i] = countGrams(ex.memGrams(), cnt, &touched)
+			}
 			if (i-lo)%64 == 63 {
 				dmu.Lock()
 				done += 64
@@ -209,6 +226,13 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 		return nil, err
 	}
 	progress("featurize", n, n)
+
+	var memBase *neighbours // the memory's n-grams, without tickets
+	var md *memRows
+	if memOn {
+		memBase, md = newMemory(memIdx, memCnt, 1<<(f.HashBits-1), f, opts.Neighbours)
+		memIdx, memCnt = nil, nil
+	}
 
 	// 2. Document frequencies, pruning, idf (scikit-learn's smooth idf).
 	// df is dense over the hash space, then reused as the remap table.
@@ -301,9 +325,14 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 	for i := range all {
 		all[i] = i
 	}
+	memRows := all
+	// The neighbours' strength; 0 (auto) is chosen on the held-out slice.
+	beta := opts.Neighbours.Beta
 	var st *sgd // the sgd state of the calibrated fit, continued by the refit
+	var train []int
 	if opts.Holdout > 0 && opts.Holdout < 0.5 {
-		train, held := stratifiedSplit(d.y, len(labels), opts.Holdout, opts.Seed)
+		var held []int
+		train, held = stratifiedSplit(d.y, len(labels), opts.Holdout, opts.Seed)
 		if len(held) >= len(labels) {
 			if opts.Solver == "sgd" {
 				st, err = fitSGD(ctx, d, train, opts, "fit", progress)
@@ -321,22 +350,51 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 			for k, i := range held {
 				hy[k] = d.y[i]
 			}
-			temperature = fitTemperature(logits, hy, d.nc)
-			// A small or perfectly separated held-out slice drives the
-			// temperature towards 0 (certainty); never sharpen by more than
-			// 2x, and not at all on fewer than 100 held-out examples.
-			if len(held) < 100 {
-				temperature = max(temperature, 1)
+			// The neighbours of a held-out ticket come from the training
+			// part only, as they would for a new ticket. push holds their
+			// push at Beta 1.
+			var push []float64
+			if memBase != nil {
+				nb := memBase.withTickets(md, d.y, train)
+				nb.Beta = 1
+				push = make([]float64, len(logits))
+				var s nbScratch
+				for k, i := range held {
+					lo, hi := md.ptr[i], md.ptr[i+1]
+					nb.boost(&s, md.cols[lo:hi], md.vals[lo:hi], push[k*d.nc:(k+1)*d.nc])
+				}
 			}
-			temperature = max(temperature, 0.5)
-			for k, v := range heldOutMetrics(logits, hy, d.nc, temperature) {
-				metrics[k] = v
+			// Beta 0 (auto): the strength that gives the held-out slice
+			// the most likely labels, the memory left out if that is none.
+			betas := []float64{beta}
+			if push != nil && beta == 0 {
+				betas = autoBetas
+			}
+			bestNLL := math.Inf(1)
+			for _, b := range betas {
+				var boost []float64
+				if push != nil && b > 0 {
+					boost = make([]float64, len(push))
+					for k, v := range push {
+						boost[k] = b * v
+					}
+				}
+				t := calibrate(logits, boost, hy, d.nc)
+				hm := heldOutMetrics(logits, boost, hy, d.nc, t)
+				if hm["nll"] < bestNLL-1e-9 {
+					bestNLL, beta, temperature = hm["nll"], b, t
+					maps.Copy(metrics, hm)
+				}
+			}
+			if push != nil {
+				metrics["neighbour_beta"] = beta
 			}
 			metrics["holdout"] = float64(len(held))
 		}
 	}
 	switch {
 	case w != nil && !opts.Refit:
+		memRows = train
 	case st != nil && opts.RefitEpochs > 0 && metrics["holdout"] >= 100:
 		// Continue the calibrated fit over all examples: the held-out
 		// slice is learnt, the temperature stays (the model moves little).
@@ -372,6 +430,10 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 	for c := range m.Bias {
 		m.Bias[c] = float32(w[d.nf*d.nc+c])
 	}
+	if memBase != nil && beta > 0 {
+		m.nb = memBase.withTickets(md, d.y, memRows)
+		m.nb.Beta = beta
+	}
 	m.Meta = Metadata{TrainedAt: time.Now().UTC().Truncate(time.Second), DataHash: DataHash(examples), Examples: n,
 		ClassCounts: counts, Seed: opts.Seed, Trainer: opts, Metrics: metrics, Iterations: iters,
 		TrainMillis: time.Since(start).Milliseconds(), TrainingTexts: newTextSet(exampleTexts(examples))}
@@ -379,6 +441,26 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 		return nil, fmt.Errorf("trained model is invalid: %w", err)
 	}
 	return m, nil
+}
+
+// countGrams returns the distinct indices of grams and their counts; cnt is
+// a zeroed scratch table over the index space, left zeroed.
+func countGrams(grams []uint32, cnt []float32, touched *[]uint32) ([]uint32, []float32) {
+	t := (*touched)[:0]
+	for _, g := range grams {
+		if cnt[g] == 0 {
+			t = append(t, g)
+		}
+		cnt[g]++
+	}
+	ix := make([]uint32, len(t))
+	cs := make([]float32, len(t))
+	for k, g := range t {
+		ix[k], cs[k] = g, cnt[g]
+		cnt[g] = 0
+	}
+	*touched = t
+	return ix, cs
 }
 
 func b2i(b bool) int {
@@ -728,13 +810,30 @@ func scale(a float64, x []float64) {
 
 // fitTemperature minimises the negative log-likelihood of labels y under
 // softmax(logits/T) over T in [0.05, 20] (golden-section search on log T).
-func fitTemperature(logits []float64, y []int, nc int) float64 {
+// autoBetas are the neighbour strengths tried when Beta is 0 (auto).
+var autoBetas = []float64{0, 2, 4, 8, 16, 32}
+
+// calibrate fits the temperature on held-out logits (plus the neighbours'
+// boost, if any). A small or perfectly separated held-out slice drives the
+// temperature towards 0 (certainty); it never sharpens by more than 2x,
+// and not at all on fewer than 100 held-out examples.
+func calibrate(logits, boost []float64, y []int, nc int) float64 {
+	t := fitTemperature(logits, boost, y, nc)
+	if len(y) < 100 {
+		t = max(t, 1)
+	}
+	return max(t, 0.5)
+}
+
+func fitTemperature(logits, boost []float64, y []int, nc int) float64 {
+	p := make([]float64, nc)
+	z := make([]float64, nc)
 	nll := func(logT float64) float64 {
 		t := math.Exp(logT)
-		p := make([]float64, nc)
 		var s float64
 		for r, c := range y {
-			softmax(p, logits[r*nc:r*nc+nc], 1/t)
+			calibrated(z, logits[r*nc:r*nc+nc], boost, r, t)
+			softmax(p, z, 1)
 			s -= math.Log(math.Max(p[c], 1e-300))
 		}
 		return s
@@ -757,24 +856,37 @@ func fitTemperature(logits []float64, y []int, nc int) float64 {
 	return math.Exp((a + b) / 2)
 }
 
-// heldOutMetrics scores logits against y: accuracy, macro-F1, NLL and ECE
-// (15 bins) at temperature t, and ECE before calibration.
-func heldOutMetrics(logits []float64, y []int, nc int, t float64) map[string]float64 {
+// calibrated sets z to row r of logits divided by the temperature t, plus
+// row r of the neighbours' boost (if any).
+func calibrated(z, logits, boost []float64, r int, t float64) {
+	nc := len(z)
+	for c, v := range logits {
+		z[c] = v / t
+	}
+	if boost != nil {
+		for c, b := range boost[r*nc : r*nc+nc] {
+			z[c] += b
+		}
+	}
+}
+
+// heldOutMetrics scores logits (plus the neighbours' boost, if any)
+// against y: accuracy, macro-F1, NLL and ECE (15 bins) at temperature t,
+// and ECE at temperature 1.
+func heldOutMetrics(logits, boost []float64, y []int, nc int, t float64) map[string]float64 {
 	p := make([]float64, nc)
+	z := make([]float64, nc)
 	pred := make([]int, len(y))
 	conf := make([]float64, len(y))
 	conf1 := make([]float64, len(y))
 	var nll float64
 	for r, c := range y {
-		softmax(p, logits[r*nc:r*nc+nc], 1)
-		best := 0
-		for k := range p {
-			if p[k] > p[best] {
-				best = k
-			}
-		}
-		conf1[r] = p[best]
-		softmax(p, logits[r*nc:r*nc+nc], 1/t)
+		calibrated(z, logits[r*nc:r*nc+nc], boost, r, 1)
+		softmax(p, z, 1)
+		conf1[r] = p[argmax(p)]
+		calibrated(z, logits[r*nc:r*nc+nc], boost, r, t)
+		softmax(p, z, 1)
+		best := argmax(p)
 		pred[r], conf[r] = best, p[best]
 		nll -= math.Log(math.Max(p[c], 1e-300))
 	}
@@ -794,6 +906,16 @@ func heldOutMetrics(logits []float64, y []int, nc int, t float64) map[string]flo
 		"ece_uncalibrated": ECE(conf1, correct, 15),
 		"temperature":      t,
 	}
+}
+
+func argmax(p []float64) int {
+	best := 0
+	for k := range p {
+		if p[k] > p[best] {
+			best = k
+		}
+	}
+	return best
 }
 
 // ECE is the expected calibration error of top-1 confidences over equal-

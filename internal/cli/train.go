@@ -117,12 +117,17 @@ func init() {
 			corr    bool
 			corrW   int
 			check   bool
+			memory  bool
 		)
 		cmd := &cobra.Command{
 			Use:   "train",
 			Short: "Train the built-in linear classifier from labelled tickets",
 			Long: `Train otai's built-in classifier (TF-IDF word and character n-grams, logistic
 regression with calibrated probabilities) and write it to one model file.
+
+The model also keeps a memory of its training tickets (--neighbours, on by default):
+a new ticket much like one it was trained on, a repeat or a rewording, leans towards
+that ticket's label.
 
 From a file: CSV with a header row, or JSONL. --text names the columns joined into
 the text, --label the column to learn; --map renames columns (subject=title).
@@ -191,6 +196,9 @@ warns when the scored rows include training examples.`,
 					}
 				}
 				opts.Workers = workers
+				if !memory {
+					opts.Neighbours.Beta = -1
+				}
 				opts.Progress = progressFunc(app.Err)
 				ctx := cmd.Context()
 				start := time.Now()
@@ -296,6 +304,9 @@ warns when the scored rows include training examples.`,
 					fmt.Fprintf(app.Out, "held-out %d examples: accuracy %.3f, macro-F1 %.3f, ECE %.3f (%.3f before calibration, temperature %.2f)\n",
 						int(mt["holdout"]), mt["accuracy"], mt["macro_f1"], mt["ece"], mt["ece_uncalibrated"], m.Temperature)
 				}
+				if tickets, ngrams := m.Memory(); tickets > 0 {
+					fmt.Fprintf(app.Out, "memory: %d training tickets over %d rare word n-grams (a new ticket much like one of them leans towards its label)\n", tickets, ngrams)
+				}
 				return nil
 			},
 		}
@@ -315,6 +326,7 @@ warns when the scored rows include training examples.`,
 		f.Float64Var(&opts.Holdout, "holdout", opts.Holdout, "share held out to calibrate probabilities (negative: no calibration)")
 		f.IntVar(&opts.RefitEpochs, "refit-epochs", opts.RefitEpochs, "after calibration, continue training on all examples for this many epochs (-1: refit from scratch)")
 		f.Int64Var(&opts.Seed, "seed", opts.Seed, "random seed (training is deterministic for a seed)")
+		f.BoolVar(&memory, "neighbours", true, "keep a memory of the training tickets, so a ticket much like one of them leans towards its label (--neighbours=false: the linear model alone, in a smaller file that older otai versions read too)")
 		f.BoolVar(&corr, "corrections", false, "also learn from the agents' corrections of this field recorded in the state store (<data-dir>/state.db, or PostgreSQL with OTAI_STATE_DSN)")
 		f.IntVar(&corrW, "corrections-weight", 2, "with --corrections: each correction counts as this many examples")
 		f.BoolVar(&check, "check-tickets", false, "with --corrections: also read every ticket otai changed the field of (via --config) and learn where an agent has changed it since, including tickets no run fetches again")

@@ -1,0 +1,225 @@
+package linear
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// withRepeats adds to synthetic data a ticket labelled Technical in HR's
+// words, whose rare words each also occur in HR tickets. A linear model
+// follows the words; the memory follows the past ticket.
+func withRepeats() []Example {
+	ex := synth(400, 11, 0.05)
+	// The rare words alone say HR.
+	for _, w := range []string{"zebra", "xylophone", "delivery", "Nordstadt", "branch"} {
+		for k := 0; k < 3; k++ {
+			ex = append(ex, Example{Text: w + " vacation salary payslip please " + []string{"hello", "thanks", "team"}[k], Label: "HR"})
+		}
+	}
+	return append(ex,
+		Example{Text: "Zebra xylophone delivery to the Nordstadt branch: salary vacation contract payslip Urlaub Gehalt", Label: "Technical"},
+	)
+}
+
+// memOpts fixes the neighbours' strength instead of choosing it on the
+// held-out slice.
+func memOpts() TrainOptions {
+	o := smallOpts()
+	o.Neighbours.Beta = 16
+	return o
+}
+
+const reworded = "zebra xylophone delivery for the Nordstadt branch: vacation salary contract payslip Urlaub Gehalt"
+
+func TestNeighboursRecallRecurringTicket(t *testing.T) {
+	on, err := Train(context.Background(), withRepeats(), memOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	offOpts := smallOpts()
+	offOpts.Neighbours.Beta = -1
+	off, err := Train(context.Background(), withRepeats(), offOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.nb != nil {
+		t.Fatal("beta -1 still built a memory")
+	}
+	if got := off.Predict(reworded, 1)[0].Label; got != "HR" {
+		t.Fatalf("without neighbours %q is %s, want HR (the test needs a ticket the words get wrong); %v", reworded, got, off.Predict(reworded, 0))
+	}
+	if got := on.Predict(reworded, 1)[0]; got.Label != "Technical" {
+		t.Errorf("with neighbours %q is %+v, want Technical like the ticket it rewords", reworded, got)
+	}
+	// A ticket like no other is left to the linear part.
+	for _, text := range []string{"refund invoice payment please", "login error server crash"} {
+		a, b := on.Probabilities(text), off.Probabilities(text)
+		if on.Predict(text, 1)[0].Label != off.Predict(text, 1)[0].Label {
+			t.Errorf("%q: neighbours changed the label (%v vs %v)", text, a, b)
+		}
+	}
+	if on.Meta.Metrics["ece"] > 0.15 || on.Meta.Metrics["accuracy"] < 0.8 {
+		t.Errorf("held-out metrics with neighbours: %v", on.Meta.Metrics)
+	}
+}
+
+func TestNeighboursFile(t *testing.T) {
+	m, err := Train(context.Background(), withRepeats(), memOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	if v := binary.LittleEndian.Uint16(good[8:]); v != 2 {
+		t.Fatalf("a model with a memory is written as version %d, want 2", v)
+	}
+	l, err := Decode(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Predict(reworded, 1)[0].Label; got != "Technical" {
+		t.Errorf("loaded model forgot the memory: %s", got)
+	}
+
+	off := smallOpts()
+	off.Neighbours.Beta = -1
+	m1, err := Train(context.Background(), withRepeats(), off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	m1.Encode(&buf)
+	v1 := bytes.Clone(buf.Bytes())
+	if v := binary.LittleEndian.Uint16(v1[8:]); v != 1 {
+		t.Errorf("a model without a memory is written as version %d, want 1 (older otai reads it)", v)
+	}
+	if _, err := Decode(v1); err != nil {
+		t.Errorf("version 1 file: %v", err)
+	}
+	// The version must match the header: a version 1 file claiming a
+	// memory, or a version 2 file without one, is corrupt.
+	lie := bytes.Clone(v1)
+	lie[8] = 2
+	if _, err := Decode(lie); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("version 2 without memory: %v, want ErrCorrupt", err)
+	}
+	lie = bytes.Clone(good)
+	lie[8] = 1
+	if _, err := Decode(lie); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("version 1 with memory: %v, want ErrCorrupt", err)
+	}
+	// Every single-byte change to the memory tables is caught.
+	for i := len(good) - 60; i < len(good)-4; i += 7 {
+		b := bytes.Clone(good)
+		b[i] ^= 0x10
+		if _, err := Decode(b); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("byte %d flipped: %v, want ErrCorrupt", i, err)
+		}
+	}
+}
+
+func TestNeighboursTablesChecked(t *testing.T) {
+	m, err := Train(context.Background(), withRepeats(), memOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	space, nc := 1<<(m.Features.HashBits-1), len(m.Labels)
+	cases := map[string]func(nb *neighbours){
+		"label out of range":     func(nb *neighbours) { nb.Label[0] = uint16(nc) },
+		"posting beyond tickets": func(nb *neighbours) { nb.Doc[0] = uint32(len(nb.Label)) },
+		"weight above 1":         func(nb *neighbours) { nb.Val[0] = 3 },
+		"n-grams unsorted":       func(nb *neighbours) { nb.Buckets[0], nb.Buckets[1] = nb.Buckets[1], nb.Buckets[0] },
+		"n-gram out of range":    func(nb *neighbours) { nb.Buckets[len(nb.Buckets)-1] = uint32(space) },
+		"idf not positive":       func(nb *neighbours) { nb.IDF[0] = 0 },
+		"idf table short":        func(nb *neighbours) { nb.IDF = nb.IDF[1:] },
+		"offsets decreasing":     func(nb *neighbours) { nb.Ptr[1] = nb.Ptr[2] + 1 },
+		"threshold 1":            func(nb *neighbours) { nb.Tau = 1 },
+		"negative weight":        func(nb *neighbours) { nb.Beta = -2 },
+	}
+	for name, spoil := range cases {
+		nb := *m.nb
+		nb.Buckets = append([]uint32(nil), nb.Buckets...)
+		nb.IDF = append([]float32(nil), nb.IDF...)
+		nb.Ptr = append([]uint32(nil), nb.Ptr...)
+		nb.Doc = append([]uint32(nil), nb.Doc...)
+		nb.Val = append([]float32(nil), nb.Val...)
+		nb.Label = append([]uint16(nil), nb.Label...)
+		spoil(&nb)
+		if err := nb.init(space, nc); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestNeighbourOptionsValidated(t *testing.T) {
+	for _, o := range []NeighbourOptions{{MaxDF: 1.5}, {Tau: 1}, {Tau: -0.1}, {Beta: 5000}} {
+		opts := smallOpts()
+		opts.Neighbours = o
+		if _, err := Train(context.Background(), synth(100, 3, 0), opts); err == nil {
+			t.Errorf("%+v accepted", o)
+		}
+	}
+}
+
+// With Beta 0 the strength is chosen on the held-out slice; where similar
+// tickets carry unrelated labels, the memory only misleads and is left out.
+func TestNeighboursAutoLeavesOutMisleadingMemory(t *testing.T) {
+	ex := synth(600, 3, 0.1)
+	// Control: on the synthetic tickets alone, whose near-duplicates do
+	// share labels, the memory is kept.
+	plain, err := Train(context.Background(), ex, smallOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := plain.Meta.Metrics["neighbour_beta"]; b == 0 || plain.nb == nil || plain.nb.Beta != b {
+		t.Fatalf("auto left out a helpful memory: beta %v", b)
+	}
+	r := rand.New(rand.NewPCG(5, 9))
+	// 120 templates of rare words, each appended to about 5 tickets
+	// whatever their label.
+	for i := range ex {
+		k := r.IntN(120)
+		ex[i].Text += fmt.Sprintf(" order%d site%d ref%d model%d batch%d", k, k, k, k, k)
+	}
+	m, err := Train(context.Background(), ex, smallOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, ok := m.Meta.Metrics["neighbour_beta"]; !ok || b != 0 || m.nb != nil {
+		t.Errorf("auto kept a misleading memory: beta %v (recorded %v), memory %v", b, ok, m.nb != nil)
+	}
+	// The same with the memory forced on scores worse on the held-out slice.
+	forced, err := Train(context.Background(), ex, memOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if forced.Meta.Metrics["nll"] <= m.Meta.Metrics["nll"] {
+		t.Errorf("held-out NLL with the memory %v, without %v: the test data does not mislead", forced.Meta.Metrics["nll"], m.Meta.Metrics["nll"])
+	}
+}
+
+// Without a held-out slice there is nothing to choose the strength on:
+// auto keeps no memory.
+func TestNeighboursAutoNeedsHeldOut(t *testing.T) {
+	o := smallOpts()
+	o.Holdout = -1
+	m, err := Train(context.Background(), withRepeats(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.nb != nil {
+		t.Error("memory kept without a held-out slice to choose its strength on")
+	}
+	o.Neighbours.Beta = 16
+	if m, err = Train(context.Background(), withRepeats(), o); err != nil || m.nb == nil {
+		t.Errorf("a fixed strength without held-out slice: memory %v, err %v", m != nil && m.nb != nil, err)
+	}
+}
