@@ -117,6 +117,7 @@ type scratch struct {
 	acc     []float32 // term counts per active feature
 	touched []int32
 	vals    []float32
+	acc32   []float32 // logits while summing
 	scores  []float64
 	probs   []float64
 	nb      nbScratch
@@ -126,6 +127,7 @@ func (m *Model) newScratch() *scratch {
 	return &scratch{
 		ex:     newExtractor(m.Features),
 		acc:    make([]float32, len(m.Buckets)),
+		acc32:  make([]float32, len(m.Labels)),
 		scores: make([]float64, len(m.Labels)),
 		probs:  make([]float64, len(m.Labels)),
 	}
@@ -206,16 +208,21 @@ func blockScales(charWeight float64, ss [2]float64) [2]float32 {
 func (m *Model) probabilities(s *scratch, text string) {
 	m.vectorize(s, text)
 	nc := len(m.Labels)
-	for c := range s.scores {
-		s.scores[c] = float64(m.Bias[c])
-	}
-	sc := s.scores[:nc]
+	// Sum in float32 like the weights (a few hundred terms: the error is
+	// far below what the probabilities are printed with), then widen.
+	acc := s.acc32[:nc]
+	copy(acc, m.Bias)
 	for i, j := range s.touched {
 		v := s.vals[i]
 		w := m.Weights[int(j)*nc : int(j)*nc+nc]
+		w = w[:len(acc)]
 		for c, wc := range w {
-			sc[c] += float64(v * wc)
+			acc[c] += v * wc
 		}
+	}
+	sc := s.scores[:nc]
+	for c, v := range acc {
+		sc[c] = float64(v)
 	}
 	if m.nb == nil {
 		softmax(s.probs, s.scores, 1/m.Temperature)

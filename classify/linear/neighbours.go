@@ -226,12 +226,11 @@ func (nb *neighbours) init(space, nc int) error {
 
 // nbScratch is per-query state.
 type nbScratch struct {
-	tf      []float32 // term count per memory n-gram
-	slots   []int32
-	vals    []float32
-	sim     []float32 // similarity per memory ticket
-	touched []uint32
-	best    []float64
+	tf    []float32 // term count per memory n-gram
+	slots []int32
+	vals  []float32
+	sim   []float32 // dot product per memory ticket, zero between queries
+	best  []float64
 }
 
 // query turns the hashed n-grams of a new ticket into its vector over the
@@ -267,6 +266,11 @@ func (nb *neighbours) query(s *nbScratch, grams []uint32, sublinear bool) {
 // calibrated logits: for each label, Beta times the amount by which the
 // cosine similarity of the closest memory ticket with that label exceeds
 // Tau.
+//
+// Two passes over the postings, both without data-dependent branches (a
+// "first time this ticket is seen" test mispredicts about every other
+// time): the first sums each ticket's dot product, the second takes the
+// per-label maximum and clears the sums for the next query.
 func (nb *neighbours) boost(s *nbScratch, slots []int32, vals []float32, z []float64) {
 	if len(s.sim) < len(nb.Label) {
 		s.sim = make([]float32, len(nb.Label))
@@ -274,7 +278,7 @@ func (nb *neighbours) boost(s *nbScratch, slots []int32, vals []float32, z []flo
 	if len(s.best) < len(z) {
 		s.best = make([]float64, len(z))
 	}
-	sim, touched := s.sim, s.touched[:0]
+	sim := s.sim[:len(nb.Label)]
 	var qq float64
 	for i, j := range slots {
 		q := vals[i]
@@ -283,31 +287,27 @@ func (nb *neighbours) boost(s *nbScratch, slots []int32, vals []float32, z []flo
 		docs, ws := nb.Doc[lo:hi], nb.Val[lo:hi]
 		ws = ws[:len(docs)]
 		for p, doc := range docs {
-			if sim[doc] == 0 {
-				touched = append(touched, doc)
-			}
 			sim[doc] += q * ws[p]
 		}
 	}
-	s.touched = touched
-	if len(touched) == 0 || !(qq > 0) {
-		for _, doc := range touched {
-			sim[doc] = 0
-		}
-		return
-	}
 	best := s.best[:len(z)]
 	clear(best)
-	inv := 1 / math.Sqrt(qq)
-	for _, doc := range touched {
-		v := float64(sim[doc]) * inv
-		sim[doc] = 0
-		if c := nb.Label[doc]; v > best[c] {
-			best[c] = v
+	label := nb.Label
+	label = label[:len(sim)]
+	for _, j := range slots {
+		for _, doc := range nb.Doc[nb.Ptr[j]:nb.Ptr[j+1]] {
+			v := sim[doc]
+			sim[doc] = 0
+			c := label[doc]
+			best[c] = max(best[c], float64(v))
 		}
 	}
+	if !(qq > 0) {
+		return
+	}
+	inv := 1 / math.Sqrt(qq)
 	for c, v := range best {
-		if v > nb.Tau {
+		if v *= inv; v > nb.Tau {
 			z[c] += nb.Beta * (v - nb.Tau)
 		}
 	}
