@@ -240,3 +240,26 @@ func TestModelViews(t *testing.T) {
 		t.Errorf("model views: %+v", ms)
 	}
 }
+
+// train reports what became of the memory of training tickets, and
+// --neighbours=false writes the linear model alone, as a version 1 file.
+func TestTrainNeighboursFlag(t *testing.T) {
+	dir := t.TempDir()
+	data := labelledCSV(t, dir, 300, 1)
+	model := filepath.Join(dir, "queue.model")
+	code, out, errs := otai(t, "train", "--data", data, "--text", "subject,body", "--label", "queue", "-o", model)
+	if code != ExitOK || !strings.Contains(out, "\nmemory: ") {
+		t.Fatalf("train: exit %d, no memory line\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = otai(t, "train", "--data", data, "--text", "subject,body", "--label", "queue", "--neighbours=false", "-o", model)
+	if code != ExitOK || strings.Contains(out, "memory:") {
+		t.Fatalf("train --neighbours=false: exit %d\n%s\n%s", code, out, errs)
+	}
+	b, err := os.ReadFile(model)
+	if err != nil || len(b) < 10 {
+		t.Fatalf("reading the model: %d bytes, %v", len(b), err)
+	}
+	if b[8] != 1 || b[9] != 0 {
+		t.Errorf("--neighbours=false wrote format version %v, want 1", b[8:10])
+	}
+}

@@ -305,7 +305,10 @@ warns when the scored rows include training examples.`,
 						int(mt["holdout"]), mt["accuracy"], mt["macro_f1"], mt["ece"], mt["ece_uncalibrated"], m.Temperature)
 				}
 				if tickets, ngrams := m.Memory(); tickets > 0 {
-					fmt.Fprintf(app.Out, "memory: %d training tickets over %d rare word n-grams (a new ticket much like one of them leans towards its label)\n", tickets, ngrams)
+					fmt.Fprintf(app.Out, "memory: %d training tickets over %d rare word n-grams, strength %g (a new ticket much like one of them leans towards its label)\n",
+						tickets, ngrams, m.Meta.Metrics["neighbour_beta"])
+				} else if b, ok := m.Meta.Metrics["neighbour_beta"]; ok && b == 0 {
+					fmt.Fprintln(app.Out, "memory: none kept (on the held-out examples, leaning towards look-alike training tickets did not help)")
 				}
 				return nil
 			},
