@@ -41,6 +41,8 @@ for ds in $DATASETS; do
 	GOMAXPROCS=1 taskset -c "$CORE" "$OUT/linear-bench" -split "$OUT/$ds" -name "$ds" -predict-reps 10 > "$OUT/$ds.otai.jsonl"
 	# the cheaper variant: continue the calibrated fit 3 epochs instead of refitting
 	GOMAXPROCS=1 taskset -c "$CORE" "$OUT/linear-bench" -split "$OUT/$ds" -name "$ds" -predict-reps 10 -refit-epochs 3 > "$OUT/$ds.otai-cont.jsonl"
+	# the linear model alone, without the memory of training tickets (train --neighbours=false)
+	GOMAXPROCS=1 taskset -c "$CORE" "$OUT/linear-bench" -split "$OUT/$ds" -name "$ds" -predict-reps 10 -nb-beta -1 > "$OUT/$ds.otai-nomem.jsonl"
 done
 echo "end: $(date -u +%FT%TZ) load average $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
 cat "$OUT/machine.txt"

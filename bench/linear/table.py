@@ -29,12 +29,16 @@ for ds in names:
                   f"{tps(r['predict_cpu_ms_per_ticket']):,.0f} ({tps(r['predict_ms_per_ticket']):,.0f}) |")
         o = next(r for r in ot if r['target'] == target)
         variants = [('**otai linear**', o, True)]
-        if os.path.exists(f'{out}/{ds}.otai-cont.jsonl'):
-            oc = [json.loads(l) for l in open(f'{out}/{ds}.otai-cont.jsonl') if l.strip()]
-            variants.append(('otai linear, continued refit (-refit-epochs 3)', next(r for r in oc if r['target'] == target), False))
+        for suffix, name in (('cont', 'otai linear, continued refit (-refit-epochs 3)'),
+                             ('nomem', 'otai linear without memory (--neighbours=false)')):
+            if os.path.exists(f'{out}/{ds}.otai-{suffix}.jsonl'):
+                oc = [json.loads(l) for l in open(f'{out}/{ds}.otai-{suffix}.jsonl') if l.strip()]
+                variants.append((name, next(r for r in oc if r['target'] == target), False))
         for name, v, bold in variants:
             b = '**' if bold else ''
-            print(f"| {ds} | {target} | {name} | word 1-3 + char_wb 3-5, hashed 2^18+2^18 | {b}{v['accuracy']:.3f}{b} | {b}{v['macro_f1']:.3f}{b} | "
+            beta = (v.get('held_out_train_metrics') or {}).get('neighbour_beta')
+            mem = '' if 'without memory' in name else f"; memory: word 1-2, strength {beta:g}" if beta else '; memory: none kept'
+            print(f"| {ds} | {target} | {name} | word 1-3 + char_wb 3-5, hashed 2^18+2^18{mem} | {b}{v['accuracy']:.3f}{b} | {b}{v['macro_f1']:.3f}{b} | "
                   f"{v['ece']:.3f} | {v['train_cpu_s']:.2f} ({v['train_s']:.2f}) | {v['predict_cpu_ms_per_ticket']:.4f} ({v['predict_ms_per_ticket']:.4f}) | "
                   f"{v['predict_tickets_per_cpu_s']:,.0f} ({v['predict_tickets_per_s_1core']:,.0f}) |")
         best = max(rows, key=lambda r: r['macro_f1'])
