@@ -99,6 +99,7 @@ func main() {
 	flag.IntVar(&d.RefitEpochs, "refit-epochs", d.RefitEpochs, "sgd epochs of the refit continuing the calibrated fit (-1: refit from scratch)")
 	flag.Int64Var(&d.Seed, "seed", d.Seed, "training seed")
 	flag.Float64Var(&d.Neighbours.MaxDF, "nb-max-df", d.Neighbours.MaxDF, "neighbours: largest share of training tickets a word n-gram may occur in")
+	flag.IntVar(&d.Neighbours.MaxDocs, "nb-max-docs", d.Neighbours.MaxDocs, "neighbours: most training tickets a word n-gram may occur in")
 	flag.Float64Var(&d.Neighbours.Tau, "nb-tau", d.Neighbours.Tau, "neighbours: similarity threshold")
 	flag.Float64Var(&d.Neighbours.Beta, "nb-beta", d.Neighbours.Beta, "neighbours: push per unit of similarity above the threshold (-1: off)")
 	dump := flag.String("cv-dump", "", "with -cv: write the out-of-fold probabilities here (CSV: target, fold, label index, p_0..p_k)")

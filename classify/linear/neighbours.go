@@ -22,6 +22,10 @@ type NeighbourOptions struct {
 	// MaxDF is the largest share of training tickets a word n-gram may
 	// occur in to count (default 0.02).
 	MaxDF float64 `json:"max_df"`
+	// MaxDocs caps the same in tickets (default 100), so that on a large
+	// help desk a new ticket's look-up stays short: each of its n-grams is
+	// in at most MaxDocs memory tickets.
+	MaxDocs int `json:"max_docs,omitempty"`
 	// Tau is the similarity a neighbour must exceed to count (default 0.2).
 	Tau float64 `json:"tau"`
 	// Beta scales the push. 0 (the default) chooses it on the held-out
@@ -35,13 +39,16 @@ type NeighbourOptions struct {
 // DefaultNeighbourOptions are the settings chosen by cross-validation on
 // the EN/DE training split (bench/linear/README.md, round 6).
 func DefaultNeighbourOptions() NeighbourOptions {
-	return NeighbourOptions{MaxDF: 0.02, Tau: 0.2}
+	return NeighbourOptions{MaxDF: 0.02, MaxDocs: 100, Tau: 0.2}
 }
 
 func (o *NeighbourOptions) fill() {
 	d := DefaultNeighbourOptions()
 	if o.MaxDF == 0 {
 		o.MaxDF = d.MaxDF
+	}
+	if o.MaxDocs == 0 {
+		o.MaxDocs = d.MaxDocs
 	}
 	if o.Tau == 0 {
 		o.Tau = d.Tau
@@ -56,6 +63,8 @@ func (o NeighbourOptions) validate() error {
 		return nil
 	case !(o.MaxDF > 0 && o.MaxDF <= 1):
 		return fmt.Errorf("neighbours max_df %g out of range (0, 1]", o.MaxDF)
+	case o.MaxDocs < 2:
+		return fmt.Errorf("neighbours max_docs %d: want at least 2", o.MaxDocs)
 	case !(o.Tau >= 0 && o.Tau < 1):
 		return fmt.Errorf("neighbours tau %g out of range [0, 1)", o.Tau)
 	case !(o.Beta <= 1000):
@@ -90,8 +99,8 @@ type memRows struct {
 
 // newMemory picks the n-grams for the memory from the training tickets'
 // hashed unigrams and bigrams (grams[i] with counts cnt[i]): those in at
-// least 2 and at most MaxDF of the n tickets. It returns the memory without
-// tickets and every ticket's vector.
+// least 2 and at most MaxDF of the n tickets, and in at most MaxDocs. It
+// returns the memory without tickets and every ticket's vector.
 func newMemory(grams [][]uint32, cnt [][]float32, space int, f Features, o NeighbourOptions) (*neighbours, *memRows) {
 	n := len(grams)
 	df := make([]int32, space)
@@ -100,7 +109,7 @@ func newMemory(grams [][]uint32, cnt [][]float32, space int, f Features, o Neigh
 			df[b]++
 		}
 	}
-	limit := int32(max(2, int(o.MaxDF*float64(n))))
+	limit := int32(max(2, min(o.MaxDocs, int(o.MaxDF*float64(n)))))
 	nb := &neighbours{Tau: o.Tau, Beta: o.Beta, slot: df}
 	for b, c := range df {
 		if c >= 2 && c <= limit {

@@ -160,7 +160,7 @@ func TestNeighboursTablesChecked(t *testing.T) {
 }
 
 func TestNeighbourOptionsValidated(t *testing.T) {
-	for _, o := range []NeighbourOptions{{MaxDF: 1.5}, {Tau: 1}, {Tau: -0.1}, {Beta: 5000}} {
+	for _, o := range []NeighbourOptions{{MaxDF: 1.5}, {Tau: 1}, {Tau: -0.1}, {Beta: 5000}, {MaxDocs: 1}} {
 		opts := smallOpts()
 		opts.Neighbours = o
 		if _, err := Train(context.Background(), synth(100, 3, 0), opts); err == nil {
@@ -221,5 +221,52 @@ func TestNeighboursAutoNeedsHeldOut(t *testing.T) {
 	o.Neighbours.Beta = 16
 	if m, err = Train(context.Background(), withRepeats(), o); err != nil || m.nb == nil {
 		t.Errorf("a fixed strength without held-out slice: memory %v, err %v", m != nil && m.nb != nil, err)
+	}
+}
+
+// The memory keeps n-grams in at least 2 tickets and at most MaxDF of them
+// and at most MaxDocs: on a big help desk a look-up stays short.
+func TestNeighboursMemoryNgramRange(t *testing.T) {
+	const n = 400
+	grams := make([][]uint32, n)
+	cnt := make([][]float32, n)
+	for i := range grams {
+		grams[i] = []uint32{1} // in every ticket
+		if i < 10 {
+			grams[i] = append(grams[i], 2) // in 10
+		}
+		if i < 11 {
+			grams[i] = append(grams[i], 3) // in 11
+		}
+		if i == 0 {
+			grams[i] = append(grams[i], 4) // in 1
+		}
+		if i%100 == 0 {
+			grams[i] = append(grams[i], 5) // in 4
+		}
+		for range grams[i] {
+			cnt[i] = append(cnt[i], 1)
+		}
+	}
+	o := DefaultNeighbourOptions()
+	cases := []struct {
+		maxDF   float64
+		maxDocs int
+		want    []uint32
+	}{
+		{1, 10, []uint32{2, 5}},
+		{1, 11, []uint32{2, 3, 5}},
+		{0.01, 100, []uint32{5}}, // 1% of 400 = 4 tickets
+		{1, 1000, []uint32{1, 2, 3, 5}},
+	}
+	for _, c := range cases {
+		o.MaxDF, o.MaxDocs = c.maxDF, c.maxDocs
+		nb, md := newMemory(grams, cnt, 16, Features{Sublinear: true}, o)
+		if fmt.Sprint(nb.Buckets) != fmt.Sprint(c.want) {
+			t.Errorf("max_df %g, max_docs %d: n-grams %v, want %v", c.maxDF, c.maxDocs, nb.Buckets, c.want)
+		}
+		if len(md.ptr) != n+1 {
+			t.Errorf("%d ticket rows, want %d", len(md.ptr)-1, n)
+		}
 	}
 }
