@@ -196,22 +196,9 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 					return err
 				}
 			}
-			touched = touched[:0]
-			for _, idx := range ex.extract(examples[i].Text) {
-				if cnt[idx] == 0 {
-					touched = append(touched, idx)
-				}
-				cnt[idx]++
-			}
-			ix := make([]uint32, len(touched))
-			cs := make([]float32, len(touched))
-			for k, t := range touched {
-				ix[k], cs[k] = t, cnt[t]
-				cnt[t] = 0
-			}
-			docIdx[i], docCnt[i] = ix, cs
+			docIdx[i], docCnt[i] = countIndices(ex.extract(examples[i].Text), cnt, &touched)
 			if memOn {
-				memIdx[i], memCnt[i] = countGrams(ex.memGrams(), cnt, &touched)
+				memIdx[i], memCnt[i] = countIndices(ex.memGrams(), cnt, &touched)
 			}
 			if (i-lo)%64 == 63 {
 				dmu.Lock()
@@ -443,11 +430,12 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 	return m, nil
 }
 
-// countGrams returns the distinct indices of grams and their counts; cnt is
-// a zeroed scratch table over the index space, left zeroed.
-func countGrams(grams []uint32, cnt []float32, touched *[]uint32) ([]uint32, []float32) {
+// countIndices returns the distinct hashed indices of one document and
+// their counts; cnt is a zeroed scratch table over the index space, left
+// zeroed, and touched scratch space.
+func countIndices(idx []uint32, cnt []float32, touched *[]uint32) ([]uint32, []float32) {
 	t := (*touched)[:0]
-	for _, g := range grams {
+	for _, g := range idx {
 		if cnt[g] == 0 {
 			t = append(t, g)
 		}
@@ -808,8 +796,6 @@ func scale(a float64, x []float64) {
 	}
 }
 
-// fitTemperature minimises the negative log-likelihood of labels y under
-// softmax(logits/T) over T in [0.05, 20] (golden-section search on log T).
 // autoBetas are the neighbour strengths tried when Beta is 0 (auto).
 var autoBetas = []float64{0, 2, 4, 8, 16, 32}
 
@@ -825,6 +811,9 @@ func calibrate(logits, boost []float64, y []int, nc int) float64 {
 	return max(t, 0.5)
 }
 
+// fitTemperature minimises the negative log-likelihood of labels y under
+// softmax(logits/T + boost) over T in [0.05, 20] (golden-section search on
+// log T).
 func fitTemperature(logits, boost []float64, y []int, nc int) float64 {
 	p := make([]float64, nc)
 	z := make([]float64, nc)
