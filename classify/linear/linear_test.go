@@ -263,7 +263,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			t.Errorf("loaded model predicts differently for %q", text)
 		}
 	}
-	if d := l.Describe(); d.Name != "linear/queue" || !strings.HasPrefix(d.Version, "v2+") {
+	if d := l.Describe(); d.Name != "linear/queue" || !strings.HasPrefix(d.Version, fmt.Sprintf("v%d+", m.formatVersion())) {
 		t.Errorf("Describe = %+v", d)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))

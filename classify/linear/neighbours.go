@@ -29,10 +29,11 @@ type NeighbourOptions struct {
 	// Tau is the similarity a neighbour must exceed to count (default 0.2).
 	Tau float64 `json:"tau"`
 	// Beta scales the push. 0 (the default) chooses it on the held-out
-	// slice: of 0, 2, 4, 8, 16 and 32, the one that gives the held-out
-	// tickets' labels the highest likelihood; with 0 the model keeps no
-	// memory, and without a held-out slice (small data) neither.
-	// Negative turns neighbours off.
+	// slice, with a memory of the other training tickets: of 2, 4, 8, 16
+	// and 32, among those that set more held-out labels right than wrong,
+	// the one that gives the held-out labels the highest likelihood. If
+	// none does, the model keeps no memory; without a held-out slice
+	// (small data) neither. Negative turns neighbours off.
 	Beta float64 `json:"beta"`
 }
 
@@ -183,6 +184,43 @@ func (nb *neighbours) withTickets(md *memRows, y []int, rows []int) *neighbours 
 		}
 	}
 	return out
+}
+
+// heldOutMemory is the memory the calibration fit would have had: the
+// n-grams chosen on the training rows only (grams and counts per ticket,
+// as newMemory takes them), holding those rows, at Beta 1.
+func heldOutMemory(grams [][]uint32, cnt [][]float32, y []int, rows []int, f Features, o NeighbourOptions) *neighbours {
+	g := make([][]uint32, len(rows))
+	c := make([][]float32, len(rows))
+	ys := make([]int, len(rows))
+	seq := make([]int, len(rows))
+	for k, i := range rows {
+		g[k], c[k], ys[k], seq[k] = grams[i], cnt[i], y[i], k
+	}
+	base, md := newMemory(g, c, 1<<(f.HashBits-1), f, o)
+	nb := base.withTickets(md, ys, seq)
+	nb.Beta = 1
+	return nb
+}
+
+// vector sets s.slots and s.vals to a ticket's vector over the memory's
+// n-grams from its distinct hashed n-grams and their counts (not
+// normalised: boost does).
+func (nb *neighbours) vector(s *nbScratch, grams []uint32, cnt []float32, sublinear bool) {
+	slots, vals := s.slots[:0], s.vals[:0]
+	for k, b := range grams {
+		j := nb.slot[b]
+		if j < 0 {
+			continue
+		}
+		tf := cnt[k]
+		if sublinear {
+			tf = sublinearTF(tf)
+		}
+		slots = append(slots, j)
+		vals = append(vals, tf*nb.IDF[j])
+	}
+	s.slots, s.vals = slots, vals
 }
 
 // init checks the tables (from a file) and builds the slot table over a

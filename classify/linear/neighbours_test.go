@@ -169,19 +169,13 @@ func TestNeighbourOptionsValidated(t *testing.T) {
 	}
 }
 
-// With Beta 0 the strength is chosen on the held-out slice; where similar
-// tickets carry unrelated labels, the memory only misleads and is left out.
+// With Beta 0 the memory is kept only when it sets more held-out labels
+// right than wrong, at the strength the held-out labels are likeliest
+// under; where similar tickets carry unrelated labels it only misleads,
+// and where the words already say everything it only adds confidence: in
+// both cases it is left out.
 func TestNeighboursAutoLeavesOutMisleadingMemory(t *testing.T) {
 	ex := synth(600, 3, 0.1)
-	// Control: on the synthetic tickets alone, whose near-duplicates do
-	// share labels, the memory is kept.
-	plain, err := Train(context.Background(), ex, smallOpts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b := plain.Meta.Metrics["neighbour_beta"]; b == 0 || plain.nb == nil || plain.nb.Beta != b {
-		t.Fatalf("auto left out a helpful memory: beta %v", b)
-	}
 	r := rand.New(rand.NewPCG(5, 9))
 	// 120 templates of rare words, each appended to about 5 tickets
 	// whatever their label.
@@ -196,7 +190,16 @@ func TestNeighboursAutoLeavesOutMisleadingMemory(t *testing.T) {
 	if b, ok := m.Meta.Metrics["neighbour_beta"]; !ok || b != 0 || m.nb != nil {
 		t.Errorf("auto kept a misleading memory: beta %v (recorded %v), memory %v", b, ok, m.nb != nil)
 	}
-	// The same with the memory forced on scores worse on the held-out slice.
+	// Plain synthetic tickets: the words get the held-out labels right,
+	// the memory could only make the model surer.
+	plain, err := Train(context.Background(), synth(600, 3, 0.1), smallOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.nb != nil {
+		t.Errorf("memory kept though it set no held-out label right (beta %v)", plain.Meta.Metrics["neighbour_beta"])
+	}
+	// The misleading memory forced on scores worse on the held-out slice.
 	forced, err := Train(context.Background(), ex, memOpts())
 	if err != nil {
 		t.Fatal(err)
@@ -268,5 +271,65 @@ func TestNeighboursMemoryNgramRange(t *testing.T) {
 		if len(md.ptr) != n+1 {
 			t.Errorf("%d ticket rows, want %d", len(md.ptr)-1, n)
 		}
+	}
+}
+
+// chooseBeta keeps the memory only where it sets held-out labels right.
+func TestChooseBeta(t *testing.T) {
+	const n, nc = 200, 3
+	y := make([]int, n)
+	logits := make([]float64, n*nc)
+	for r := range y {
+		y[r] = r % nc
+		c := y[r]
+		if r < 10 { // the words get these wrong
+			c = (y[r] + 1) % nc
+			logits[r*nc+y[r]] = 1
+		}
+		logits[r*nc+c] += 2
+	}
+	push := func(rows func(r int) bool, class func(r int) int) []float64 {
+		p := make([]float64, n*nc)
+		for r := range y {
+			if rows(r) {
+				p[r*nc+class(r)] = 0.5
+			}
+		}
+		return p
+	}
+	wrong := func(r int) bool { return r < 10 }
+	right := func(r int) bool { return r >= 10 }
+	truth := func(r int) int { return y[r] }
+	other := func(r int) int { return (y[r] + 2) % nc }
+	cases := []struct {
+		name     string
+		push     []float64
+		beta     float64
+		wantKept bool
+	}{
+		{"no memory", nil, 0, false},
+		{"sets the wrong ones right", push(wrong, truth), 0, true},
+		{"only makes right ones surer", push(right, truth), 0, false},
+		{"misleads", push(func(r int) bool { return r >= 10 && r < 40 }, other), 0, false},
+		{"fixed strength, only surer", push(right, truth), 16, true},
+	}
+	for _, c := range cases {
+		b, temp, m := chooseBeta(logits, c.push, y, nc, c.beta)
+		if (b > 0) != c.wantKept || m == nil || !(temp > 0) {
+			t.Errorf("%s: beta %v, temperature %v, metrics %v; want memory kept %v", c.name, b, temp, m, c.wantKept)
+		}
+		if c.beta > 0 && b != c.beta {
+			t.Errorf("%s: fixed strength %v became %v", c.name, c.beta, b)
+		}
+		if c.wantKept && c.beta == 0 && m["accuracy"] < 0.99 {
+			t.Errorf("%s: held-out accuracy %v with the memory, want the 10 wrong ones set right", c.name, m["accuracy"])
+		}
+	}
+	// Without the memory's evidence, the likelihood alone would have kept
+	// it: the test's "only makes right ones surer" case is a real temptation.
+	_, _, base := chooseBeta(logits, nil, y, nc, 0)
+	_, _, surer := chooseBeta(logits, push(right, truth), y, nc, 16)
+	if surer["nll"] >= base["nll"] {
+		t.Errorf("held-out NLL %v with a memory that only adds confidence, %v without: the case tests nothing", surer["nll"], base["nll"])
 	}
 }

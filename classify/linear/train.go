@@ -218,7 +218,6 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 	var md *memRows
 	if memOn {
 		memBase, md = newMemory(memIdx, memCnt, 1<<(f.HashBits-1), f, opts.Neighbours)
-		memIdx, memCnt = nil, nil
 	}
 
 	// 2. Document frequencies, pruning, idf (scikit-learn's smooth idf).
@@ -337,42 +336,22 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 			for k, i := range held {
 				hy[k] = d.y[i]
 			}
-			// The neighbours of a held-out ticket come from the training
-			// part only, as they would for a new ticket. push holds their
-			// push at Beta 1.
+			// The neighbours of a held-out ticket come from a memory of the
+			// training part only, its n-grams chosen on that part, as they
+			// would be for a new ticket. push holds their push at Beta 1.
 			var push []float64
 			if memBase != nil {
-				nb := memBase.withTickets(md, d.y, train)
-				nb.Beta = 1
+				nb := heldOutMemory(memIdx, memCnt, d.y, train, f, opts.Neighbours)
 				push = make([]float64, len(logits))
 				var s nbScratch
 				for k, i := range held {
-					lo, hi := md.ptr[i], md.ptr[i+1]
-					nb.boost(&s, md.cols[lo:hi], md.vals[lo:hi], push[k*d.nc:(k+1)*d.nc])
+					nb.vector(&s, memIdx[i], memCnt[i], f.Sublinear)
+					nb.boost(&s, s.slots, s.vals, push[k*d.nc:(k+1)*d.nc])
 				}
 			}
-			// Beta 0 (auto): the strength that gives the held-out slice
-			// the most likely labels, the memory left out if that is none.
-			betas := []float64{beta}
-			if push != nil && beta == 0 {
-				betas = autoBetas
-			}
-			bestNLL := math.Inf(1)
-			for _, b := range betas {
-				var boost []float64
-				if push != nil && b > 0 {
-					boost = make([]float64, len(push))
-					for k, v := range push {
-						boost[k] = b * v
-					}
-				}
-				t := calibrate(logits, boost, hy, d.nc)
-				hm := heldOutMetrics(logits, boost, hy, d.nc, t)
-				if hm["nll"] < bestNLL-1e-9 {
-					bestNLL, beta, temperature = hm["nll"], b, t
-					maps.Copy(metrics, hm)
-				}
-			}
+			var hm map[string]float64
+			beta, temperature, hm = chooseBeta(logits, push, hy, d.nc, beta)
+			maps.Copy(metrics, hm)
 			if push != nil {
 				metrics["neighbour_beta"] = beta
 			}
@@ -421,6 +400,7 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 		m.nb = memBase.withTickets(md, d.y, memRows)
 		m.nb.Beta = beta
 	}
+	memIdx, memCnt, md = nil, nil, nil
 	m.Meta = Metadata{TrainedAt: time.Now().UTC().Truncate(time.Second), DataHash: DataHash(examples), Examples: n,
 		ClassCounts: counts, Seed: opts.Seed, Trainer: opts, Metrics: metrics, Iterations: iters,
 		TrainMillis: time.Since(start).Milliseconds(), TrainingTexts: newTextSet(exampleTexts(examples))}
@@ -798,6 +778,49 @@ func scale(a float64, x []float64) {
 
 // autoBetas are the neighbour strengths tried when Beta is 0 (auto).
 var autoBetas = []float64{0, 2, 4, 8, 16, 32}
+
+// chooseBeta calibrates on held-out logits with the neighbours' push at
+// strength beta (push is their push at strength 1, nil without a memory)
+// and returns the strength, the temperature and the held-out metrics.
+//
+// beta 0 means auto: the memory must earn its place by setting more
+// held-out labels right than wrong; of the strengths that do, the one
+// under which the held-out labels are likeliest wins. Likelihood alone would keep a memory that only makes
+// right answers surer, and a look-alike would then outvote the words on a
+// new ticket. If no strength earns it, the result is 0: no memory.
+func chooseBeta(logits, push []float64, y []int, nc int, beta float64) (float64, float64, map[string]float64) {
+	betas := []float64{beta}
+	if push == nil {
+		betas = []float64{0}
+	} else if beta == 0 {
+		betas = autoBetas
+	}
+	bestNLL, baseRight := math.Inf(1), 0.0
+	var bestT float64
+	var best map[string]float64
+	chosen := 0.0
+	for _, b := range betas {
+		var boost []float64
+		if b > 0 {
+			boost = make([]float64, len(push))
+			for k, v := range push {
+				boost[k] = b * v
+			}
+		}
+		t := calibrate(logits, boost, y, nc)
+		hm := heldOutMetrics(logits, boost, y, nc, t)
+		right := math.Round(hm["accuracy"] * float64(len(y)))
+		if b == 0 {
+			baseRight = right
+		} else if len(betas) > 1 && right <= baseRight {
+			continue
+		}
+		if hm["nll"] < bestNLL-1e-9 || best == nil {
+			bestNLL, chosen, bestT, best = hm["nll"], b, t, hm
+		}
+	}
+	return chosen, bestT, best
+}
 
 // calibrate fits the temperature on held-out logits (plus the neighbours'
 // boost, if any). A small or perfectly separated held-out slice drives the
