@@ -3,6 +3,7 @@ package linear
 import (
 	"fmt"
 	"math"
+	"math/bits"
 )
 
 // Neighbours make the model remember its training tickets: a ticket much
@@ -87,7 +88,40 @@ type neighbours struct {
 	Val       []float32 // the ticket's normalised weight of the n-gram
 	Label     []uint16  // label index per ticket
 
-	slot []int32 // hashed n-gram -> index into Buckets, -1 if not in the memory
+	slot rankIndex // hashed n-gram -> index into Buckets
+}
+
+// rankIndex maps a hashed n-gram to its index in the sorted Buckets: a
+// bit per hash value and the number of set bits before each 64-bit word.
+// For 2^18 hash values it takes 48 KB, where an int32 table would take
+// 1 MB, and a ticket's look-ups then stay in the cache.
+type rankIndex struct {
+	bits   []uint64
+	before []uint32
+}
+
+func newRankIndex(sorted []uint32, space int) rankIndex {
+	words := (space + 63) / 64
+	r := rankIndex{bits: make([]uint64, words), before: make([]uint32, words)}
+	for _, b := range sorted {
+		r.bits[b>>6] |= 1 << (b & 63)
+	}
+	var n uint32
+	for w, x := range r.bits {
+		r.before[w] = n
+		n += uint32(bits.OnesCount64(x))
+	}
+	return r
+}
+
+// slot returns the index of hashed n-gram b (below the space size), or -1.
+func (r *rankIndex) slot(b uint32) int32 {
+	w, bit := b>>6, uint64(1)<<(b&63)
+	x := r.bits[w]
+	if x&bit == 0 {
+		return -1
+	}
+	return int32(r.before[w] + uint32(bits.OnesCount64(x&(bit-1))))
 }
 
 // memRows are the training tickets' vectors over the memory's n-grams
@@ -111,25 +145,27 @@ func newMemory(grams [][]uint32, cnt [][]float32, space int, f Features, o Neigh
 		}
 	}
 	limit := int32(max(2, min(o.MaxDocs, int(o.MaxDF*float64(n)))))
-	nb := &neighbours{Tau: o.Tau, Beta: o.Beta, slot: df}
+	nb := &neighbours{Tau: o.Tau, Beta: o.Beta}
+	slot := df // reused: hashed n-gram -> index into Buckets, -1
 	for b, c := range df {
 		if c >= 2 && c <= limit {
 			nb.Buckets = append(nb.Buckets, uint32(b))
 			nb.IDF = append(nb.IDF, float32(math.Log(float64(1+n)/float64(1+c))+1))
 		}
 	}
-	for b := range nb.slot {
-		nb.slot[b] = -1
+	for b := range slot {
+		slot[b] = -1
 	}
 	for k, b := range nb.Buckets {
-		nb.slot[b] = int32(k)
+		slot[b] = int32(k)
 	}
+	nb.slot = newRankIndex(nb.Buckets, space)
 	md := &memRows{ptr: make([]int, n+1)}
 	for i, g := range grams {
 		start := len(md.cols)
 		var ss float64
 		for k, b := range g {
-			j := nb.slot[b]
+			j := slot[b]
 			if j < 0 {
 				continue
 			}
@@ -209,7 +245,7 @@ func heldOutMemory(grams [][]uint32, cnt [][]float32, y []int, rows []int, f Fea
 func (nb *neighbours) vector(s *nbScratch, grams []uint32, cnt []float32, sublinear bool) {
 	slots, vals := s.slots[:0], s.vals[:0]
 	for k, b := range grams {
-		j := nb.slot[b]
+		j := nb.slot.slot(b)
 		if j < 0 {
 			continue
 		}
@@ -223,7 +259,7 @@ func (nb *neighbours) vector(s *nbScratch, grams []uint32, cnt []float32, sublin
 	s.slots, s.vals = slots, vals
 }
 
-// init checks the tables (from a file) and builds the slot table over a
+// init checks the tables (from a file) and builds the slot index over a
 // hashed space of the given size.
 func (nb *neighbours) init(space, nc int) error {
 	nf := len(nb.Buckets)
@@ -239,17 +275,12 @@ func (nb *neighbours) init(space, nc int) error {
 	case len(nb.Val) != len(nb.Doc):
 		return fmt.Errorf("neighbour postings have %d values for %d entries", len(nb.Val), len(nb.Doc))
 	}
-	nb.slot = make([]int32, space)
-	for j := range nb.slot {
-		nb.slot[j] = -1
-	}
 	prev := int64(-1)
 	for k, b := range nb.Buckets {
 		if int64(b) <= prev || int(b) >= space {
 			return fmt.Errorf("neighbour n-gram table corrupt at entry %d", k)
 		}
 		prev = int64(b)
-		nb.slot[b] = int32(k)
 		if nb.Ptr[k+1] < nb.Ptr[k] {
 			return fmt.Errorf("neighbour postings table corrupt at entry %d", k)
 		}
@@ -268,6 +299,7 @@ func (nb *neighbours) init(space, nc int) error {
 			return fmt.Errorf("neighbour postings corrupt at entry %d", k)
 		}
 	}
+	nb.slot = newRankIndex(nb.Buckets, space)
 	return nil
 }
 
@@ -288,7 +320,7 @@ func (nb *neighbours) query(s *nbScratch, grams []uint32, sublinear bool) {
 	}
 	slots := s.slots[:0]
 	for _, b := range grams {
-		j := nb.slot[b]
+		j := nb.slot.slot(b)
 		if j < 0 {
 			continue
 		}
@@ -341,20 +373,26 @@ func (nb *neighbours) boost(s *nbScratch, slots []int32, vals []float32, z []flo
 	clear(best)
 	label := nb.Label
 	label = label[:len(sim)]
+	// Only a dot product above Tau*|q| counts (cosine above Tau); most
+	// are far below, so the test is almost always false and predicted.
+	norm := math.Sqrt(qq)
+	thr := float32(nb.Tau * norm)
 	for _, j := range slots {
 		for _, doc := range nb.Doc[nb.Ptr[j]:nb.Ptr[j+1]] {
 			v := sim[doc]
 			sim[doc] = 0
-			c := label[doc]
-			best[c] = max(best[c], float64(v))
+			if v > thr {
+				if c := label[doc]; float64(v) > best[c] {
+					best[c] = float64(v)
+				}
+			}
 		}
 	}
-	if !(qq > 0) {
+	if !(norm > 0) {
 		return
 	}
-	inv := 1 / math.Sqrt(qq)
 	for c, v := range best {
-		if v *= inv; v > nb.Tau {
+		if v /= norm; v > nb.Tau {
 			z[c] += nb.Beta * (v - nb.Tau)
 		}
 	}

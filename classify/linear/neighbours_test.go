@@ -333,3 +333,26 @@ func TestChooseBeta(t *testing.T) {
 		t.Errorf("held-out NLL %v with a memory that only adds confidence, %v without: the case tests nothing", surer["nll"], base["nll"])
 	}
 }
+
+func TestRankIndex(t *testing.T) {
+	const space = 1 << 12
+	r := rand.New(rand.NewPCG(8, 8))
+	var sorted []uint32
+	in := map[uint32]int32{}
+	for b := uint32(0); b < space; b++ {
+		if r.IntN(7) == 0 || b == 0 || b == space-1 || b == 63 || b == 64 {
+			in[b] = int32(len(sorted))
+			sorted = append(sorted, b)
+		}
+	}
+	ri := newRankIndex(sorted, space)
+	for b := uint32(0); b < space; b++ {
+		want, ok := in[b]
+		if !ok {
+			want = -1
+		}
+		if got := ri.slot(b); got != want {
+			t.Fatalf("slot(%d) = %d, want %d", b, got, want)
+		}
+	}
+}
