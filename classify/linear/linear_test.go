@@ -124,6 +124,20 @@ func smallOpts() TrainOptions {
 	return o
 }
 
+// trainEncoded trains a model and returns it with its model file bytes.
+func trainEncoded(tb testing.TB, examples []Example, o TrainOptions) (*Model, []byte) {
+	tb.Helper()
+	m, err := Train(context.Background(), examples, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := m.Encode(&buf); err != nil {
+		tb.Fatal(err)
+	}
+	return m, buf.Bytes()
+}
+
 func TestTrainAccuracy(t *testing.T) {
 	train := synth(600, 1, 0.1)
 	test := synth(300, 2, 0)
@@ -273,15 +287,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	m, err := Train(context.Background(), synth(200, 7, 0.1), smallOpts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := m.Encode(&buf); err != nil {
-		t.Fatal(err)
-	}
-	good := buf.Bytes()
+	_, good := trainEncoded(t, synth(200, 7, 0.1), smallOpts())
 	flip := func(i int) []byte {
 		b := bytes.Clone(good)
 		b[i] ^= 0x40
@@ -319,28 +325,18 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func FuzzLoad(f *testing.F) {
-	m, err := Train(context.Background(), synth(80, 8, 0), func() TrainOptions {
-		o := smallOpts()
-		o.Features.HashBits = 10
-		o.Epochs = 2
-		return o
-	}())
-	if err != nil {
-		f.Fatal(err)
-	}
-	var buf bytes.Buffer
-	m.Encode(&buf)
-	f.Add(buf.Bytes())
-	// and one with a neighbour memory (format version 2)
-	o := memOpts()
+	o := smallOpts()
 	o.Features.HashBits = 10
 	o.Epochs = 2
-	if m, err = Train(context.Background(), withRepeats()[380:], o); err != nil || m.nb == nil {
-		f.Fatalf("training a model with a memory: %v (memory %v)", err, m != nil && m.nb != nil)
+	_, v1 := trainEncoded(f, synth(80, 8, 0), o)
+	f.Add(v1)
+	// and one with a neighbour memory (format version 2)
+	o.Neighbours.Beta = 16
+	m, v2 := trainEncoded(f, withRepeats()[380:], o)
+	if m.nb == nil {
+		f.Fatal("no memory in the version 2 seed")
 	}
-	buf.Reset()
-	m.Encode(&buf)
-	f.Add(buf.Bytes())
+	f.Add(v2)
 	f.Add([]byte(Magic))
 	f.Add([]byte(Magic + "\x01\x00\x00\x00\x02\x00\x00\x00{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {

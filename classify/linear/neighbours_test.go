@@ -69,15 +69,7 @@ func TestNeighboursRecallRecurringTicket(t *testing.T) {
 }
 
 func TestNeighboursFile(t *testing.T) {
-	m, err := Train(context.Background(), withRepeats(), memOpts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := m.Encode(&buf); err != nil {
-		t.Fatal(err)
-	}
-	good := buf.Bytes()
+	_, good := trainEncoded(t, withRepeats(), memOpts())
 	if v := binary.LittleEndian.Uint16(good[8:]); v != 2 {
 		t.Fatalf("a model with a memory is written as version %d, want 2", v)
 	}
@@ -91,13 +83,7 @@ func TestNeighboursFile(t *testing.T) {
 
 	off := smallOpts()
 	off.Neighbours.Beta = -1
-	m1, err := Train(context.Background(), withRepeats(), off)
-	if err != nil {
-		t.Fatal(err)
-	}
-	buf.Reset()
-	m1.Encode(&buf)
-	v1 := bytes.Clone(buf.Bytes())
+	_, v1 := trainEncoded(t, withRepeats(), off)
 	if v := binary.LittleEndian.Uint16(v1[8:]); v != 1 {
 		t.Errorf("a model without a memory is written as version %d, want 1 (older otai reads it)", v)
 	}

@@ -10,15 +10,8 @@ import (
 
 func TestSeenInTraining(t *testing.T) {
 	train := synth(400, 11, 0.1)
-	m, err := Train(context.Background(), train, smallOpts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := m.Encode(&buf); err != nil {
-		t.Fatal(err)
-	}
-	l, err := Decode(buf.Bytes())
+	m, data := trainEncoded(t, train, smallOpts())
+	l, err := Decode(data)
 	if err != nil {
 		t.Fatal(err)
 	}
