@@ -33,8 +33,9 @@ type NeighbourOptions struct {
 	// slice, with a memory of the other training tickets: of 2, 4, 8, 16
 	// and 32, among those that set more held-out labels right than wrong,
 	// the one that gives the held-out labels the highest likelihood. If
-	// none does, the model keeps no memory; without a held-out slice
-	// (small data) neither. Negative turns neighbours off.
+	// none does, the model keeps no memory; with a held-out slice under
+	// 100 examples (about 1,000 training examples) or none, neither.
+	// Negative turns neighbours off.
 	Beta float64 `json:"beta"`
 }
 

@@ -340,7 +340,13 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 			// training part only, its n-grams chosen on that part, as they
 			// would be for a new ticket. push holds their push at Beta 1.
 			var push []float64
-			if memBase != nil {
+			// Auto needs a held-out slice large enough to show that the
+			// memory helps (like calibration, which does not sharpen on
+			// fewer than 100): on a few examples one lucky look-alike
+			// would decide, and a new ticket would then follow a look-alike
+			// against its words at high confidence.
+			tooFew := beta == 0 && len(held) < minMemoryHoldout
+			if memBase != nil && !tooFew {
 				nb := heldOutMemory(memIdx, memCnt, d.y, train, f, opts.Neighbours)
 				push = make([]float64, len(logits))
 				var s nbScratch
@@ -352,7 +358,7 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 			var hm map[string]float64
 			beta, temperature, hm = chooseBeta(logits, push, hy, d.nc, beta)
 			maps.Copy(metrics, hm)
-			if push != nil {
+			if memBase != nil {
 				metrics["neighbour_beta"] = beta
 			}
 			metrics["holdout"] = float64(len(held))
@@ -778,6 +784,10 @@ func scale(a float64, x []float64) {
 
 // autoBetas are the neighbour strengths tried when Beta is 0 (auto).
 var autoBetas = []float64{0, 2, 4, 8, 16, 32}
+
+// minMemoryHoldout is the smallest held-out slice on which auto may keep a
+// memory (about 1,000 training examples at the default 10%).
+const minMemoryHoldout = 100
 
 // chooseBeta calibrates on held-out logits with the neighbours' push at
 // strength beta (push is their push at strength 1, nil without a memory)
