@@ -122,6 +122,12 @@ func TestClassifierCheck(t *testing.T) {
 	if res := c.Check(context.Background()); !res[1].OK || !res[1].Warn || !strings.Contains(res[1].Message, "200 days ago") {
 		t.Errorf("old model: %+v", res[1])
 	}
+	// A model with a memory says so, between training and threshold.
+	withMem := &Classifier{Model: func() *Model { m, _ := trainEncoded(t, withRepeats(), memOpts()); return m }(), path: "q.model", threshold: 0.6}
+	if res := withMem.Check(context.Background()); len(res) != 4 || res[2].Name != "memory" || !strings.Contains(res[2].Message, "training tickets over") ||
+		!strings.Contains(res[2].Message, "strength 16") || res[3].Name != "threshold" {
+		t.Errorf("model with memory: %+v", res)
+	}
 	missing := &Classifier{path: "q.model"}
 	if res := missing.Check(context.Background()); len(res) != 1 || !res[0].OK || !res[0].Warn || !strings.Contains(res[0].Message, "does not exist yet: train one") {
 		t.Errorf("missing model: %+v", res)
