@@ -223,29 +223,33 @@ func TestTopKAndProbabilities(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	data := synth(400, 5, 0.2)
-	o1 := smallOpts()
-	o1.Workers = 1
-	o2 := smallOpts()
-	o2.Workers = 4
-	a, err := Train(context.Background(), data, o1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Train(context.Background(), data, o2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ba, bb bytes.Buffer
-	a.Meta.TrainedAt, b.Meta.TrainedAt = a.Meta.TrainedAt.Truncate(0), a.Meta.TrainedAt
-	a.Meta.TrainMillis, b.Meta.TrainMillis = 0, 0
-	if err := a.Encode(&ba); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Encode(&bb); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(ba.Bytes(), bb.Bytes()) {
-		t.Error("same seed and data, different worker counts: different models")
+	var a *Model
+	for _, opts := range []TrainOptions{smallOpts(), memOpts()} {
+		o1, o2 := opts, opts
+		o1.Workers, o2.Workers = 1, 4
+		m1, err := Train(context.Background(), data, o1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m2, err := Train(context.Background(), data, o2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b1, b2 bytes.Buffer
+		m2.Meta.TrainedAt = m1.Meta.TrainedAt
+		m1.Meta.TrainMillis, m2.Meta.TrainMillis = 0, 0
+		if err := m1.Encode(&b1); err != nil {
+			t.Fatal(err)
+		}
+		if err := m2.Encode(&b2); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b1.Bytes(), b2.Bytes()) {
+			t.Errorf("same seed and data, different worker counts (memory %v): different models", m1.nb != nil)
+		}
+		if a == nil {
+			a = m1
+		}
 	}
 	o3 := smallOpts()
 	o3.Seed = 99
