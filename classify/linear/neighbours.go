@@ -399,11 +399,12 @@ func (nb *neighbours) boost(s *nbScratch, slots []int32, vals []float32, z []flo
 	}
 }
 
-// Memory reports the neighbour memory: how many training tickets it holds
-// and over how many word n-grams (0, 0 if the model has none).
-func (m *Model) Memory() (tickets, ngrams int) {
+// Memory reports the neighbour memory: how many training tickets it holds,
+// over how many word n-grams, and how strongly a look-alike pulls (all 0 if
+// the model has none).
+func (m *Model) Memory() (tickets, ngrams int, strength float64) {
 	if m.nb == nil {
-		return 0, 0
+		return 0, 0, 0
 	}
-	return len(m.nb.Label), len(m.nb.Buckets)
+	return len(m.nb.Label), len(m.nb.Buckets), m.nb.Beta
 }

@@ -215,10 +215,10 @@ func (c *Classifier) Check(_ context.Context) []ticket.CheckResult {
 		r.Message += fmt.Sprintf(" (%d days ago: retrain on recent tickets, queues and wording change)", int(age.Hours()/24))
 	}
 	out = append(out, r)
-	if tickets, ngrams := c.Model.Memory(); tickets > 0 {
+	if tickets, ngrams, strength := c.Model.Memory(); tickets > 0 {
 		out = append(out, ticket.CheckResult{Name: "memory", OK: true,
 			Message: fmt.Sprintf("%d training tickets over %d rare word n-grams, strength %g: a ticket much like one of them leans towards its label",
-				tickets, ngrams, c.Model.nb.Beta)})
+				tickets, ngrams, strength)})
 	}
 	if c.threshold > 0 {
 		from := "SERVICE_ID"

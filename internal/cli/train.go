@@ -304,9 +304,9 @@ warns when the scored rows include training examples.`,
 					fmt.Fprintf(app.Out, "held-out %d examples: accuracy %.3f, macro-F1 %.3f, ECE %.3f (%.3f before calibration, temperature %.2f)\n",
 						int(mt["holdout"]), mt["accuracy"], mt["macro_f1"], mt["ece"], mt["ece_uncalibrated"], m.Temperature)
 				}
-				if tickets, ngrams := m.Memory(); tickets > 0 {
+				if tickets, ngrams, strength := m.Memory(); tickets > 0 {
 					fmt.Fprintf(app.Out, "memory: %d training tickets over %d rare word n-grams, strength %g (a new ticket much like one of them leans towards its label)\n",
-						tickets, ngrams, m.Meta.Metrics["neighbour_beta"])
+						tickets, ngrams, strength)
 				} else if b, ok := m.Meta.Metrics["neighbour_beta"]; ok && b == 0 {
 					if h := m.Meta.Metrics["holdout"]; h < 100 {
 						fmt.Fprintf(app.Out, "memory: none kept (%d held-out examples are too few to show that leaning towards look-alike training tickets helps: 100 needed, about 1,000 examples)\n", int(h))
