@@ -83,12 +83,17 @@ func TestReplayFixtures(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	sort.Strings(files)
 	// The recorded system: agent1, customer1, the welcome ticket 1 in Raw.
-	srv := New(Options{Prefix: "/otrs/nph-genericinterface.pl"})
+	// Its clock stands still, as the recording's did for the tickets it
+	// created: tickets 2 and 3 carry the same second, so searches sorted by
+	// age list them by id. With a running clock a second boundary between
+	// the two creates turned the order round on a loaded machine.
+	recorded := time.Date(2026, 11, 21, 8, 7, 45, 0, time.UTC)
+	srv := New(Options{Prefix: "/otrs/nph-genericinterface.pl", Now: func() time.Time { return recorded }})
 	defer srv.Close()
 	srv.AddAgent("agent1", "AgentPass123")
 	srv.agentIDs["agent1"] = 2
 	srv.agentIDs[DefaultAgent] = 3
-	srv.AddTicket(Ticket{Title: "Welcome to OTRS!", Queue: "Raw", Created: time.Now().Add(-time.Hour)})
+	srv.AddTicket(Ticket{Title: "Welcome to OTRS!", Queue: "Raw", Created: recorded.Add(-time.Hour)})
 	const recordedSession = "6JKW7hVIvuKUCyKM9OH3M6MRsbig8G7C"
 	session := ""
 	skipped := map[string]string{
