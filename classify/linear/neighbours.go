@@ -147,44 +147,29 @@ func newMemory(grams [][]uint32, cnt [][]float32, space int, f Features, o Neigh
 	}
 	limit := int32(max(2, min(o.MaxDocs, int(o.MaxDF*float64(n)))))
 	nb := &neighbours{Tau: o.Tau, Beta: o.Beta}
-	slot := df // reused: hashed n-gram -> index into Buckets, -1
 	for b, c := range df {
 		if c >= 2 && c <= limit {
 			nb.Buckets = append(nb.Buckets, uint32(b))
 			nb.IDF = append(nb.IDF, float32(math.Log(float64(1+n)/float64(1+c))+1))
 		}
 	}
-	for b := range slot {
-		slot[b] = -1
-	}
-	for k, b := range nb.Buckets {
-		slot[b] = int32(k)
-	}
 	nb.slot = newRankIndex(nb.Buckets, space)
 	md := &memRows{ptr: make([]int, n+1)}
+	var s nbScratch
 	for i, g := range grams {
-		start := len(md.cols)
+		nb.vector(&s, g, cnt[i], f.Sublinear)
 		var ss float64
-		for k, b := range g {
-			j := slot[b]
-			if j < 0 {
-				continue
-			}
-			tf := cnt[i][k]
-			if f.Sublinear {
-				tf = sublinearTF(tf)
-			}
-			v := tf * nb.IDF[j]
-			md.cols = append(md.cols, j)
-			md.vals = append(md.vals, v)
+		for _, v := range s.vals {
 			ss += float64(v) * float64(v)
 		}
 		if ss > 0 {
 			inv := float32(1 / math.Sqrt(ss))
-			for k := start; k < len(md.cols); k++ {
-				md.vals[k] *= inv
+			for k := range s.vals {
+				s.vals[k] *= inv
 			}
 		}
+		md.cols = append(md.cols, s.slots...)
+		md.vals = append(md.vals, s.vals...)
 		md.ptr[i+1] = len(md.cols)
 	}
 	return nb, md
@@ -250,14 +235,18 @@ func (nb *neighbours) vector(s *nbScratch, grams []uint32, cnt []float32, sublin
 		if j < 0 {
 			continue
 		}
-		tf := cnt[k]
-		if sublinear {
-			tf = sublinearTF(tf)
-		}
 		slots = append(slots, j)
-		vals = append(vals, tf*nb.IDF[j])
+		vals = append(vals, nb.weight(j, cnt[k], sublinear))
 	}
 	s.slots, s.vals = slots, vals
+}
+
+// weight is the TF-IDF weight of memory n-gram j counted tf times.
+func (nb *neighbours) weight(j int32, tf float32, sublinear bool) float32 {
+	if sublinear {
+		tf = sublinearTF(tf)
+	}
+	return tf * nb.IDF[j]
 }
 
 // init checks the tables (from a file) and builds the slot index over a
@@ -332,12 +321,8 @@ func (nb *neighbours) query(s *nbScratch, grams []uint32, sublinear bool) {
 	}
 	vals := s.vals[:0]
 	for _, j := range slots {
-		tf := s.tf[j]
+		vals = append(vals, nb.weight(j, s.tf[j], sublinear))
 		s.tf[j] = 0
-		if sublinear {
-			tf = sublinearTF(tf)
-		}
-		vals = append(vals, tf*nb.IDF[j])
 	}
 	s.slots, s.vals = slots, vals
 }
