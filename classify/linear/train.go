@@ -214,11 +214,6 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 	}
 	progress("featurize", n, n)
 
-	var memBase *neighbours // the memory's n-grams, without tickets
-	var md *memRows
-	if memOn {
-		memBase, md = newMemory(memIdx, memCnt, 1<<(f.HashBits-1), f, opts.Neighbours)
-	}
 
 	// 2. Document frequencies, pruning, idf (scikit-learn's smooth idf).
 	// df is dense over the hash space, then reused as the remap table.
@@ -345,8 +340,8 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 			// fewer than 100): on a few examples one lucky look-alike
 			// would decide, and a new ticket would then follow a look-alike
 			// against its words at high confidence.
-			tooFew := beta == 0 && len(held) < minMemoryHoldout
-			if memBase != nil && !tooFew {
+			tooFew := beta == 0 && len(held) < MinMemoryHoldout
+			if memOn && !tooFew {
 				nb := heldOutMemory(memIdx, memCnt, d.y, train, f, opts.Neighbours)
 				push = make([]float64, len(logits))
 				var s nbScratch
@@ -358,7 +353,7 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 			var hm map[string]float64
 			beta, temperature, hm = chooseBeta(logits, push, hy, d.nc, beta)
 			maps.Copy(metrics, hm)
-			if memBase != nil {
+			if memOn {
 				metrics["neighbour_beta"] = beta
 			}
 			metrics["holdout"] = float64(len(held))
@@ -402,11 +397,14 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 	for c := range m.Bias {
 		m.Bias[c] = float32(w[d.nf*d.nc+c])
 	}
-	if memBase != nil && beta > 0 {
-		m.nb = memBase.withTickets(md, d.y, memRows)
+	if memOn && beta > 0 {
+		// Built only now that it is kept; its n-grams are chosen on all
+		// examples.
+		base, md := newMemory(memIdx, memCnt, 1<<(f.HashBits-1), f, opts.Neighbours)
+		m.nb = base.withTickets(md, d.y, memRows)
 		m.nb.Beta = beta
 	}
-	memIdx, memCnt, md = nil, nil, nil
+	memIdx, memCnt = nil, nil
 	m.Meta = Metadata{TrainedAt: time.Now().UTC().Truncate(time.Second), DataHash: DataHash(examples), Examples: n,
 		ClassCounts: counts, Seed: opts.Seed, Trainer: opts, Metrics: metrics, Iterations: iters,
 		TrainMillis: time.Since(start).Milliseconds(), TrainingTexts: newTextSet(exampleTexts(examples))}
@@ -785,9 +783,9 @@ func scale(a float64, x []float64) {
 // autoBetas are the neighbour strengths tried when Beta is 0 (auto).
 var autoBetas = []float64{0, 2, 4, 8, 16, 32}
 
-// minMemoryHoldout is the smallest held-out slice on which auto may keep a
+// MinMemoryHoldout is the smallest held-out slice on which auto may keep a
 // memory (about 1,000 training examples at the default 10%).
-const minMemoryHoldout = 100
+const MinMemoryHoldout = 100
 
 // chooseBeta calibrates on held-out logits with the neighbours' push at
 // strength beta (push is their push at strength 1, nil without a memory)

@@ -308,8 +308,9 @@ warns when the scored rows include training examples.`,
 					fmt.Fprintf(app.Out, "memory: %d training tickets over %d rare word n-grams, strength %g (a new ticket much like one of them leans towards its label)\n",
 						tickets, ngrams, strength)
 				} else if b, ok := m.Meta.Metrics["neighbour_beta"]; ok && b == 0 {
-					if h := m.Meta.Metrics["holdout"]; h < 100 {
-						fmt.Fprintf(app.Out, "memory: none kept (%d held-out examples are too few to show that leaning towards look-alike training tickets helps: 100 needed, about 1,000 examples)\n", int(h))
+					if h := m.Meta.Metrics["holdout"]; h < linear.MinMemoryHoldout {
+						fmt.Fprintf(app.Out, "memory: none kept (%d held-out examples are too few to show that leaning towards look-alike training tickets helps: %d needed, about %d training examples)\n",
+							int(h), linear.MinMemoryHoldout, 10*linear.MinMemoryHoldout)
 					} else {
 						fmt.Fprintln(app.Out, "memory: none kept (on the held-out examples, leaning towards look-alike training tickets did not help)")
 					}
