@@ -214,7 +214,6 @@ func Train(ctx context.Context, examples []Example, opts TrainOptions) (*Model, 
 	}
 	progress("featurize", n, n)
 
-
 	// 2. Document frequencies, pruning, idf (scikit-learn's smooth idf).
 	// df is dense over the hash space, then reused as the remap table.
 	df := make([]int32, 1<<f.HashBits)
